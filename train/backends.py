@@ -3,6 +3,7 @@
   unsloth  CUDA + `unsloth` installed: 4-bit base, Unsloth LoRA kernels, vLLM rollouts if vllm is installed
   vllm     CUDA + `vllm` installed: TRL + PEFT with vLLM rollouts in colocate mode
   fast     CUDA: TRL + PEFT, bf16, rollouts with the LoRA merged, static KV cache and torch.compile
+           (train/rollout.py); also runs eagerly on CPU, for parity checks
   trl      plain TRL + PEFT; the CPU path (fp32)
 `--backend auto` takes the first that applies; the choice is printed at start.
 """
@@ -72,7 +73,7 @@ def cuda_available() -> bool:
 
 def choose_backend(requested: str = "auto") -> Backend:
     cuda = cuda_available()
-    if requested in ("unsloth", "vllm", "fast") and not cuda:
+    if requested in ("unsloth", "vllm") and not cuda:
         raise ConfigError(f"--backend {requested} needs a CUDA GPU; use --backend trl on this machine")
     if requested == "unsloth" and not installed("unsloth"):
         raise ConfigError("--backend unsloth: unsloth is not installed (pip install -e '.[gpu]')")
@@ -91,4 +92,5 @@ def choose_backend(requested: str = "auto") -> Backend:
         return Backend("vllm", "cuda", bf16=True, gradient_checkpointing=True,
                        grpo_kwargs={"use_vllm": True, "vllm_mode": "colocate",
                                     "vllm_gpu_memory_utilization": 0.3})
-    return Backend("fast", "cuda", bf16=True, gradient_checkpointing=True)
+    # On CPU the fast loop runs eagerly (no speed-up): useful to check it against the default path.
+    return Backend("fast", "cuda" if cuda else "cpu", bf16=cuda, gradient_checkpointing=cuda)

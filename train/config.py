@@ -109,7 +109,7 @@ class TrainConfig:
 
 PRESETS: dict[str, dict] = {
     "nano-r1": dict(model="Qwen/Qwen2.5-3B-Instruct", dataset="gsm8k"),  # the dataclass defaults are the recipe
-    "tiny": dict(model="smollm2-135m", dataset="synthetic", num_generations=4, prompts_per_step=2,
+    "tiny": dict(model="smollm2-135m", dataset="synthetic", num_generations=8, prompts_per_step=1,
                  max_completion_length=64, max_prompt_length=256, max_steps=8, save_steps=2,
                  completions_every=1, learning_rate=5e-5, one_shot=True, lora_r=16, lora_alpha=32, warmup_ratio=0.0),
 }

@@ -66,12 +66,21 @@ def check_lengths(cfg: TrainConfig, model_config) -> None:
                           f"{cfg.max_completion_length} exceeds the model's context of {context} tokens")
 
 
+def load_model_config(path: str):
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot load the config of model {path}: {str(e).splitlines()[0]}") from None
+
+
 def filter_long_prompts(rows: list[dict], tokenizer, system: str | None, limit: int, one_shot: bool) -> list[dict]:
     """TRL 1.x no longer truncates prompts; we drop the over-long ones (truncating would cut the question)."""
     from train.data import to_chat
 
     kept = [r for r in rows if len(tokenizer.apply_chat_template(
-        to_chat(r["question"], system, one_shot), add_generation_prompt=True, tokenize=True)) <= limit]
+        to_chat(r["question"], system, one_shot), add_generation_prompt=True, tokenize=True, return_dict=False)) <= limit]
     if len(kept) < len(rows):
         log(f"dropped {len(rows) - len(kept)} of {len(rows)} prompts longer than {limit} tokens")
     if not kept:
@@ -79,7 +88,7 @@ def filter_long_prompts(rows: list[dict], tokenizer, system: str | None, limit: 
     return kept
 
 
-def grpo_args(cfg: TrainConfig, backend: Backend, run_dir: Path):
+def grpo_args(cfg: TrainConfig, backend: Backend, run_dir: Path, overrides: dict | None = None):
     from trl import GRPOConfig
 
     reward_names = list(REWARDS) + list(METRICS)
@@ -117,20 +126,30 @@ def grpo_args(cfg: TrainConfig, backend: Backend, run_dir: Path):
         log_completions=False,  # we write completions.jsonl ourselves (train/completions.py)
         disable_tqdm=True,  # replaced by train.callbacks.ProgressBar
         dataloader_num_workers=0,
-        **backend.grpo_kwargs,
+        **(backend.grpo_kwargs | (overrides or {})),
     )
 
 
 def run(cfg: TrainConfig) -> Path:
-    run_dir, checkpoint = prepare_run_dir(cfg)
+    trainer, run_dir, checkpoint, stopper = build(cfg)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    finish(trainer, run_dir, stopper.requested)
+    return run_dir
+
+
+def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
+    """Everything up to a ready GRPOTrainer: (trainer, run_dir, checkpoint to resume or None, stop handler)."""
+    # Validate everything cheap (model, lengths, data) before a run folder is created or a model loaded.
     backend = choose_backend(cfg.backend)
     log(f"backend: {backend.describe()}")
     model_spec = cfg.model if cfg.model != "auto" else (
         "Qwen/Qwen2.5-3B-Instruct" if backend.device == "cuda" else EMBEDDED)
     resolved = resolve_model(model_spec)
     log(f"model: {resolved.name} ({resolved.path})")
+    check_lengths(cfg, load_model_config(resolved.path))
     system = resolve_system_prompt(cfg.system_prompt)
     rows = load_rows(cfg.dataset, cfg.data_dir, "train", cfg.seed, cfg.synthetic_size)
+    run_dir, checkpoint = prepare_run_dir(cfg)
 
     used = cfg.to_dict() | {"model_resolved": resolved.path, "backend_resolved": backend.name,
                             "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -140,7 +159,6 @@ def run(cfg: TrainConfig) -> Path:
         json.dumps(used, indent=2))
 
     model, tokenizer = backend.load(resolved.path, cfg)
-    check_lengths(cfg, model.config)
     rows = filter_long_prompts(rows, tokenizer, system, cfg.max_prompt_length, cfg.one_shot)
     dataset = build_dataset(rows, system, cfg.one_shot)
     log(f"data: {cfg.dataset} ({len(dataset)} prompts); {cfg.prompts_per_step} prompt(s) × "
@@ -150,10 +168,8 @@ def run(cfg: TrainConfig) -> Path:
 
     trainer, stopper = make_trainer(cfg, backend, model, tokenizer, dataset, run_dir,
                                     [trl_reward(n, cfg.max_completion_length) for n in list(REWARDS) + list(METRICS)],
-                                    grpo_args(cfg, backend, run_dir), checkpoint)
-    trainer.train(resume_from_checkpoint=checkpoint)
-    finish(trainer, run_dir, stopper.requested)
-    return run_dir
+                                    grpo_args(cfg, backend, run_dir, grpo_overrides), checkpoint)
+    return trainer, run_dir, checkpoint, stopper
 
 
 def finish(trainer, run_dir: Path, interrupted: bool) -> None:

@@ -11,7 +11,8 @@ Each returns a float and never raises, whatever the text. `trl_reward(name)` ada
 - length: the seed counted the whole reply when tags were missing and was uncapped, which pays the model
   for rambling into the token limit (where the answer is cut off). We count only characters inside
   <reasoning> and cap at 1.0 — half the seed's nominal maximum of 2·(4·max_tokens)/(4·max_tokens).
-- xmlcount: kept as the seed wrote it (0.125 per well-placed tag piece, -0.001 per char after </answer>).
+- xmlcount: the seed's 0.125 per well-placed tag piece and -0.001 per char after </answer>, except that the
+  seed charged a reply ending exactly at </answer> (no final newline) for its whole length; we don't.
 """
 
 from __future__ import annotations
@@ -40,17 +41,20 @@ def soft_format(text: str, reference: str = "") -> float:
 
 def xmlcount(text: str, reference: str = "") -> float:
     text = text or ""
+    # Text after the final </answer> (one newline allowed) is penalised 0.001/char, once for each of the
+    # two answer tags as in the seed. The seed split on "\n</answer>\n", so a reply ending right at
+    # </answer> was charged for its whole length; we measure only what follows the tag.
+    after = text.rsplit("</answer>", 1)[-1] if "</answer>" in text else ""
+    after = after[1:] if after.startswith("\n") else after
     score = 0.0
     if text.count("<reasoning>\n") == 1:
         score += 0.125
     if text.count("\n</reasoning>\n") == 1:
         score += 0.125
     if text.count("\n<answer>\n") == 1:
-        score += 0.125
-        score -= len(text.split("\n</answer>\n")[-1]) * 0.001
+        score += 0.125 - len(after) * 0.001
     if text.count("\n</answer>") == 1:
-        score += 0.125
-        score -= (len(text.split("\n</answer>")[-1]) - 1) * 0.001
+        score += 0.125 - len(after) * 0.001
     return score
 
 
@@ -97,6 +101,8 @@ def trl_reward(name: str, max_completion_length: int = 1024):
 
     def reward(prompts=None, completions=(), answer=None, **kwargs):
         refs = answer if answer is not None else [""] * len(completions)
+        if name == "correctness" and callable(kwargs.get("log_extra")):
+            kwargs["log_extra"]("reference", list(refs))  # TRL then keeps it beside each sample
         if name == "length":
             return [fn(completion_text(c), r, max_completion_length) for c, r in zip(completions, refs)]
         return [fn(completion_text(c), r) for c, r in zip(completions, refs)]

@@ -20,18 +20,21 @@ class RecordingGRPOTrainer(GRPOTrainer):
 
     completions_path: Path | None = None
     completions_every: int = 10
+    _recorded_step: int = -1
 
     def log(self, logs, start_time=None):
         step = self.state.global_step
         if (self.completions_path is not None and self.model.training and self.accelerator.is_main_process
-                and step > 0 and step % self.completions_every == 0 and self._logs["prompt"]):
-            rewards = self._logs["rewards"]
+                and step > 0 and step % self.completions_every == 0 and step != self._recorded_step
+                and self._logs["prompt"]):
+            self._recorded_step = step  # the end-of-training summary log repeats the last step
+            rewards, extra, adv = self._logs["rewards"], self._logs["extra"], self._logs["advantages"]
             with open(self.completions_path, "a") as f:
                 for i, (prompt, completion) in enumerate(zip(self._logs["prompt"], self._logs["completion"])):
-                    question = prompt[-1]["content"] if isinstance(prompt, list) else prompt
-                    row = {"step": step, "prompt": question, "completion": completion_text(completion),
+                    row = {"step": step, "prompt": completion_text(prompt), "completion": completion_text(completion),
+                           "reference": extra["reference"][i] if i < len(extra.get("reference", ())) else None,
                            "rewards": {name: vals[i] for name, vals in rewards.items() if i < len(vals)},
-                           "advantage": self._logs["advantages"][i] if i < len(self._logs["advantages"]) else None}
+                           "advantage": adv[i] if i < len(adv) else None}
                     f.write(json.dumps(row) + "\n")
         super().log(logs, start_time)
 
@@ -55,5 +58,6 @@ def make_trainer(cfg, backend, model, tokenizer, dataset, run_dir: Path, reward_
     for cb in (ProgressCallback, PrinterCallback):
         trainer.remove_callback(cb)
     trainer.completions_path = run_dir / "completions.jsonl"
+    trainer.fast_max_prompt_length = cfg.max_prompt_length
     trainer.completions_every = cfg.completions_every
     return trainer, stopper

@@ -1,0 +1,142 @@
+"""GRPO step time of the nano-r1 recipe: TRL's default GRPOTrainer + PEFT vs our `python -m train` GPU path.
+
+    python bench/grpo_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data
+
+Side by side in one process, same model and data: a Qwen2.5-3B-shaped model with random bf16 weights
+(hidden 2048, 36 layers, 16 heads, 2 KV heads, intermediate 11008, vocab 151,936, tied embeddings,
+rope θ 1e6), 1 prompt × 12 completions × 1024 tokens forced to full length (EOS banned until then, so
+runs are comparable), LoRA r=64 on all 7 projections, bf16, gradient checkpointing. For each backend:
+median step time over the measured steps after warm-up (the warm-up pays torch.compile), its split into
+generation / rewards / the rest (log-probs, forward-backward, optimizer), completion tokens per second
+and peak GPU memory. The speed-up ratio is printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+QWEN_3B = dict(hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
+               intermediate_size=11008, vocab_size=151936, tie_word_embeddings=True, rope_theta=1e6,
+               max_position_embeddings=32768, rms_norm_eps=1e-6, hidden_act="silu")
+
+
+def make_model(folder: Path, tokenizer: str, layers: int | None) -> Path:
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    if (folder / "config.json").exists():
+        return folder
+    shape = QWEN_3B | ({"num_hidden_layers": layers} if layers else {})
+    config = Qwen2Config(**shape, bos_token_id=151643, eos_token_id=151645, pad_token_id=151643)
+    torch.manual_seed(0)
+    with torch.device("cuda"):
+        model = Qwen2ForCausalLM(config).to(torch.bfloat16)
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tokenizer).save_pretrained(folder)
+    del model
+    torch.cuda.empty_cache()
+    return folder
+
+
+class Timer:
+    """Wraps trainer methods to accumulate wall time per phase (CUDA-synchronised)."""
+
+    def __init__(self, trainer):
+        self.totals = {"generation": 0.0, "rewards": 0.0}
+        for phase, name in (("generation", "_generate_single_turn"), ("rewards", "_calculate_rewards")):
+            original = getattr(trainer, name)
+
+            def wrapped(*a, _orig=original, _phase=phase, **k):
+                torch.cuda.synchronize()
+                t = time.perf_counter()
+                out = _orig(*a, **k)
+                torch.cuda.synchronize()
+                self.totals[_phase] += time.perf_counter() - t
+                return out
+
+            setattr(trainer, name, wrapped)
+
+
+def measure(backend: str, model: Path, data_dir: str, out: Path, warmup: int, steps: int, completion: int) -> dict:
+    from transformers import TrainerCallback
+
+    from train.config import PRESETS, TrainConfig
+    from train.grpo import build
+
+    cfg = TrainConfig(**(PRESETS["nano-r1"] | dict(model=str(model), dataset="gsm8k", data_dir=data_dir,
+                                                 output_dir=str(out), run_name=backend, backend=backend,
+                                                 max_steps=warmup + steps, save_steps=10_000,
+                                                 max_completion_length=completion, overwrite=True)))
+    torch.cuda.reset_peak_memory_stats()
+    trainer, *_ = build(cfg, grpo_overrides={"generation_kwargs": {"min_new_tokens": completion}})
+    timer = Timer(trainer)
+    rows = []
+
+    class StepClock(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kw):
+            torch.cuda.synchronize()
+            self.t, self.snap = time.perf_counter(), dict(timer.totals)
+
+        def on_step_end(self, args, state, control, **kw):
+            torch.cuda.synchronize()
+            total = time.perf_counter() - self.t
+            phases = {k: timer.totals[k] - self.snap[k] for k in timer.totals}
+            rows.append({"step": total, **phases, "rest": total - sum(phases.values())})
+            print(f"[bench] {backend} step {state.global_step}: {total:.2f} s {phases}", file=sys.stderr, flush=True)
+
+    trainer.add_callback(StepClock())
+    trainer.train()
+    measured = rows[warmup:]
+    med = {k: statistics.median(r[k] for r in measured) for k in measured[0]}
+    result = {"backend": backend, **{f"{k}_s": round(v, 3) for k, v in med.items()},
+              "warmup_s": round(sum(r["step"] for r in rows[:warmup]), 1),
+              "tokens_per_s": round(cfg.completions_per_step * completion / med["step"], 1),
+              "gen_ms_per_token_step": round(1000 * med["generation"] / completion, 2),
+              "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 1)}
+    del trainer
+    gc.collect()
+    torch.cuda.empty_cache()
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tokenizer", default="../shared/models/qwen2.5-tokenizer")
+    ap.add_argument("--data-dir", default="../shared/data")
+    ap.add_argument("--backends", default="trl,fast", help="comma-separated; the first is the baseline")
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--completion", type=int, default=1024)
+    ap.add_argument("--layers", type=int, default=None, help="fewer layers for a quick smoke run")
+    ap.add_argument("--json", default=None, help="also write the results here")
+    args = ap.parse_args()
+    work = Path(tempfile.gettempdir()) / "nano-r1-bench"
+    model = make_model(work / f"qwen2.5-3b-random-{args.layers or 36}", args.tokenizer, args.layers)
+    results = [measure(b, model, args.data_dir, work / "runs", args.warmup, args.steps, args.completion)
+               for b in args.backends.split(",")]
+    print(f"\nGPU: {torch.cuda.get_device_name()}  torch {torch.__version__}  model: Qwen2.5-3B shape"
+          f"{'' if not args.layers else f' ({args.layers} layers)'}, 1×12×{args.completion} tokens, LoRA r64")
+    cols = ["backend", "step_s", "generation_s", "rewards_s", "rest_s", "tokens_per_s", "gen_ms_per_token_step",
+            "peak_gpu_gib", "warmup_s"]
+    print(" | ".join(f"{c:>14}" for c in cols))
+    for r in results:
+        print(" | ".join(f"{r[c]:>14}" for c in cols))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    base = results[0]
+    for r in results[1:]:
+        print(f"speed-up {r['backend']} vs {base['backend']}: {base['step_s'] / r['step_s']:.1f}x step time")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""GSM8K parsing on the real files, the synthetic generator, and clear errors for bad data."""
+
+import json
+
+import pytest
+
+from eval.grading import gsm8k_reference
+from train.cliargs import ConfigError
+from train.data import load_rows, read_gsm8k_jsonl, synthetic, to_chat
+
+
+def test_real_gsm8k_train(data_dir):
+    rows = load_rows("gsm8k", str(data_dir), "train")
+    assert len(rows) == 7473
+    # the first GSM8K train problem: Natalia's clips
+    assert rows[0]["question"].startswith("Natalia sold clips") and rows[0]["answer"] == "72"
+    assert all(float(r["answer"]) == float(r["answer"]) for r in rows)  # every reference is a number
+
+
+def test_gsm8k_file_path(data_dir):
+    rows = load_rows(str(data_dir / "gsm8k_test.jsonl"))
+    assert len(rows) == 1319
+
+
+@pytest.mark.parametrize("answer, ref", [("so 3+4=7\n#### 7", "7"), ("#### 1,234", "1234"), ("x\n#### -5", "-5")])
+def test_gsm8k_reference(answer, ref):
+    assert gsm8k_reference(answer) == ref
+
+
+def test_synthetic_is_seeded_and_exact():
+    a, b = synthetic(50, seed=3), synthetic(50, seed=3)
+    assert a == b and synthetic(50, seed=4) != a
+    assert all(int(r["answer"]) >= 0 for r in a)
+    assert len({r["question"] for r in synthetic(500, 0)}) > 450  # varied
+
+
+def test_chat_messages():
+    msgs = to_chat(" q ", "sys", one_shot=True)
+    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]
+    assert msgs[-1]["content"] == "q"
+    assert to_chat("q", None) == [{"role": "user", "content": "q"}]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty"),
+    ("\n\n", "is empty"),
+    ('{"question": "q"}\n', "not a GSM8K record"),
+    ('{"question": "q", "answer": "no marker"}\n', "not a GSM8K record"),
+    ("not json\n", "not a GSM8K record"),
+])
+def test_bad_files(tmp_path, content, message):
+    path = tmp_path / "d.jsonl"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        read_gsm8k_jsonl(path)
+
+
+def test_unknown_dataset_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="unknown"):
+        load_rows("nosuchset")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_rows(str(tmp_path / "missing.jsonl"))
+    good = tmp_path / "ok.jsonl"
+    good.write_text(json.dumps({"question": "1+1?", "answer": "#### 2"}) + "\n")
+    assert load_rows(str(good)) == [{"question": "1+1?", "answer": "2"}]

@@ -1,0 +1,55 @@
+"""GRPOTrainer whose rollouts run on train.rollout (merged LoRA, static cache, compiled decode).
+
+Chosen by `--backend fast` (the default on CUDA without Unsloth/vLLM). Everything but generation —
+rewards, advantages, the loss, the optimizer — is TRL's, unchanged. Falls back to TRL's own generation
+for what the fast loop does not implement (top-p/top-k/min-p, repetition penalty, multimodal, tools).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from train.trainer import RecordingGRPOTrainer
+
+
+class FastRolloutGRPOTrainer(RecordingGRPOTrainer):
+    _policy = None
+    _rollout = None
+    _synced_step = -1
+    rollout_seconds = 0.0  # cumulative, read by bench/grpo_step.py
+
+    def _fast_supported(self) -> bool:
+        a = self.args
+        return (not self.use_vllm and a.top_p == 1.0 and not a.top_k and a.min_p is None
+                and a.repetition_penalty == 1.0 and not getattr(self, "tools", None) and not self._is_vlm)
+
+    def _ensure_rollout(self, batch: int, prompt_len: int):
+        from train.rollout import MergedPolicy, StaticRollout
+
+        model = self.accelerator.unwrap_model(self.model)
+        if self._policy is None:
+            self._policy = MergedPolicy(model)
+        need_new = self._rollout is None or batch > self._rollout.batch_size or prompt_len > self._rollout.prompt_len
+        if need_new:
+            max_prompt = max(prompt_len, getattr(self, "fast_max_prompt_length", 0))
+            self._rollout = StaticRollout(self._policy.model, batch, max_prompt, self.max_completion_length,
+                                          self._tokenizer.pad_token_id)
+            print(f"[train] fast rollouts: merged LoRA, static cache {batch}×{max_prompt + self.max_completion_length}"
+                  f"{', compiled decode (first step compiles)' if self._rollout.compiled else ''}",
+                  file=sys.stderr, flush=True)
+        if self.state.global_step != self._synced_step:  # weights changed since the last rollout
+            self._policy.sync(model)
+            self._synced_step = self.state.global_step
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+        if images or multimodal_fields or not self._fast_supported():
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations,
+                                                 has_tool_images)
+        start = time.perf_counter()
+        self._ensure_rollout(len(prompt_ids), max(map(len, prompt_ids)))
+        kwargs = self.args.generation_kwargs or {}
+        completions = self._rollout.generate(prompt_ids, self.temperature, list(self.eos_token_ids),
+                                             min_new_tokens=int(kwargs.get("min_new_tokens", 0)))
+        self.rollout_seconds += time.perf_counter() - start
+        return completions, None

@@ -1,0 +1,150 @@
+"""Fast rollouts for GRPO on one GPU: a merged copy of the policy, a static KV cache and a compiled
+decode step (CUDA graphs), instead of `generate` on the PEFT model.
+
+Why: TRL's default path calls `model.generate` on the PEFT-wrapped model. Every decode step then runs
+the un-merged LoRA matmuls (7 × n_layers extra pairs), a growing dynamic cache and generate's Python
+bookkeeping — launch-bound at ~109 ms per token step for a 3B model. Here the LoRA delta is merged into a
+separate plain copy of the weights (synced in place after each optimizer step, so captured CUDA graphs stay
+valid), the cache is a transformers `StaticCache` of fixed shape (prompts left-padded to
+`max_prompt_length`), and one decode step (forward + temperature sampling) is compiled once with
+`torch.compile(mode="reduce-overhead")`. The model code itself is transformers'; only the loop is ours.
+
+On CPU (tests) the same loop runs eagerly, which lets us check it token for token against `generate`.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import torch
+
+
+def lora_modules(peft_model):
+    """(name, LoRA layer) pairs of a PEFT model whose active adapter is 'default'."""
+    from peft.tuners.lora import LoraLayer
+
+    return [(n, m) for n, m in peft_model.named_modules() if isinstance(m, LoraLayer)]
+
+
+class MergedPolicy:
+    """A plain (no PEFT) copy of the base model whose weights are base + LoRA delta."""
+
+    def __init__(self, peft_model):
+        base = peft_model.get_base_model()
+        with torch.no_grad():
+            # Deep-copy the transformers module, then strip the LoRA wrappers back to plain Linear layers.
+            self.model = copy.deepcopy(base)
+        for name, _ in lora_modules(peft_model):
+            rel = name.split("base_model.model.", 1)[-1]
+            parent_name, _, child = rel.rpartition(".")
+            parent = self.model.get_submodule(parent_name) if parent_name else self.model
+            wrapped = getattr(parent, child)
+            setattr(parent, child, wrapped.base_layer)
+        self.model.eval().requires_grad_(False)
+        self._pairs = None
+        self.sync(peft_model)
+
+    @torch.no_grad()
+    def sync(self, peft_model) -> float:
+        """Write W_base + scale·B·A into the copy, in place. Returns seconds taken."""
+        start = time.perf_counter()
+        if self._pairs is None:
+            mine = dict(self.model.named_modules())
+            self._pairs = []
+            for name, layer in lora_modules(peft_model):
+                rel = name.split("base_model.model.", 1)[-1]
+                self._pairs.append((layer, mine[rel]))
+        for layer, target in self._pairs:
+            weight = layer.base_layer.weight
+            delta = layer.get_delta_weight("default") if "default" in layer.lora_A else 0
+            target.weight.copy_(weight + delta)
+        return time.perf_counter() - start
+
+
+class StaticRollout:
+    """Sample completions for a batch of token-id prompts with a fixed-shape static cache."""
+
+    def __init__(self, model, batch_size: int, max_prompt_length: int, max_new_tokens: int, pad_token_id: int,
+                 compile: bool | None = None):
+        from transformers import StaticCache
+
+        self.model = model
+        self.batch_size, self.prompt_len, self.max_new = batch_size, max_prompt_length, max_new_tokens
+        self.pad = pad_token_id
+        self.device = next(model.parameters()).device
+        self.cache = StaticCache(config=model.config, max_batch_size=batch_size,
+                                 max_cache_len=max_prompt_length + max_new_tokens)
+        self.compiled = self.device.type == "cuda" if compile is None else compile
+        self._decode = torch.compile(self._decode_step, mode="reduce-overhead", fullgraph=False) \
+            if self.compiled else self._decode_step
+
+    def _forward(self, input_ids, attention_mask, position_ids, cache_position, logits_to_keep=1):
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                         cache_position=cache_position, past_key_values=self.cache, use_cache=True,
+                         logits_to_keep=logits_to_keep)
+        return out.logits[:, -1, :]
+
+    def _decode_step(self, tokens, attention_mask, position_ids, cache_position, bias, inv_temp, noise):
+        """Forward one token and sample the next; compiled whole, so a step is one CUDA graph replay."""
+        logits = self._forward(tokens, attention_mask, position_ids, cache_position)
+        return self.sample(logits, bias, inv_temp, noise)
+
+    @staticmethod
+    def sample(logits, bias, inv_temp, noise):
+        # Gumbel-max: same distribution as multinomial(softmax(logits / T)), one pass, no host sync.
+        # Temperature and greedy-vs-sampled are tensors so changing them never recompiles.
+        gumbel = -torch.empty_like(logits, dtype=torch.float32).exponential_().clamp_min(1e-20).log()
+        return ((logits.float() + bias) * inv_temp + gumbel * noise).argmax(dim=-1)
+
+    @torch.no_grad()
+    def generate(self, prompts: list[list[int]], temperature: float, eos_token_ids: list[int],
+                 min_new_tokens: int = 0, check_every: int = 32) -> list[list[int]]:
+        """Completion ids per prompt, each ending at (and including) its first EOS, like TRL's."""
+        n = len(prompts)
+        if n > self.batch_size or max(map(len, prompts)) > self.prompt_len:
+            raise ValueError(f"rollout batch {n}×{max(map(len, prompts))} exceeds {self.batch_size}×{self.prompt_len}")
+        dev, P, total = self.device, self.prompt_len, self.prompt_len + self.max_new
+        ids = torch.full((self.batch_size, P), self.pad, dtype=torch.long)
+        mask = torch.zeros((self.batch_size, total), dtype=torch.long)
+        for i, p in enumerate(prompts):  # left padding: every prompt ends at column P-1
+            ids[i, P - len(p):] = torch.tensor(p)
+            mask[i, P - len(p):] = 1
+        mask[n:, P - 1:] = 1  # unused rows of a fixed-size batch still need one visible token
+        mask[:, P:] = 1
+        ids, mask = ids.to(dev), mask.to(dev)
+        positions = (mask[:, :P].cumsum(-1) - 1).clamp(min=0)
+        self.cache.reset()
+        logits = self._forward(ids, mask[:, :P], positions, torch.arange(P, device=dev))
+        eos = torch.tensor(eos_token_ids, device=dev)
+        vocab = logits.shape[-1]
+        no_bias = torch.zeros(vocab, device=dev)
+        ban_eos = no_bias.clone()
+        ban_eos[[e for e in eos_token_ids if e < vocab]] = float("-inf")
+        inv_temp = torch.tensor(1.0 / temperature if temperature > 0 else 1.0, device=dev)
+        noise = torch.tensor(1.0 if temperature > 0 else 0.0, device=dev)
+        out = torch.full((self.batch_size, self.max_new), self.pad, dtype=torch.long, device=dev)
+        finished = torch.zeros(self.batch_size, dtype=torch.bool, device=dev)
+        finished[n:] = True
+        pos = positions[:, -1:].clone()
+        steps = 0
+        token = self.sample(logits, ban_eos if min_new_tokens > 0 else no_bias, inv_temp, noise)
+        for t in range(self.max_new):
+            token = torch.where(finished, torch.full_like(token, self.pad), token)
+            out[:, t] = token
+            finished |= torch.isin(token, eos)
+            steps = t + 1
+            if t + 1 == self.max_new or ((t + 1) % check_every == 0 and bool(finished.all())):
+                break
+            pos += 1
+            if self.compiled:
+                torch.compiler.cudagraph_mark_step_begin()
+            bias = ban_eos if t + 1 < min_new_tokens else no_bias
+            token = self._decode(token[:, None], mask, pos, torch.tensor([P + t], device=dev), bias, inv_temp,
+                                 noise).clone()  # CUDA-graph outputs are overwritten by the next replay
+        rows = out[:n, :steps].tolist()
+        result = []
+        for row in rows:
+            cut = next((j for j, tok in enumerate(row) if tok in eos_token_ids), None)
+            result.append(row[: cut + 1] if cut is not None else row)
+        return result
