@@ -1,5 +1,7 @@
 """The fast rollout loop (train/rollout.py) against transformers' own generate and PEFT, on CPU."""
 
+import copy
+
 import pytest
 import torch
 
@@ -25,7 +27,10 @@ def test_greedy_matches_generate(model_and_tok):
 
     model, tok = model_and_tok
     ps = prompts(tok)
-    roll = StaticRollout(model, batch_size=4, max_prompt_length=48, max_new_tokens=12, pad_token_id=tok.pad_token_id)
+    # the rollout switches its model to the GQA decode attention: keep the reference on transformers' own
+    roll = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=12,
+                         pad_token_id=tok.pad_token_id)
+    assert roll.model.config._attn_implementation != model.config._attn_implementation
     ours = roll.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id])
     for p, got in zip(ps, ours):  # one by one: no padding at all on the reference side
         ref = model.generate(torch.tensor([p]), do_sample=False, max_new_tokens=12, eos_token_id=tok.eos_token_id,
@@ -39,7 +44,8 @@ def test_sampling_respects_min_new_tokens_and_temperature(model_and_tok):
 
     model, tok = model_and_tok
     ps = prompts(tok)[:2] * 2
-    roll = StaticRollout(model, batch_size=4, max_prompt_length=48, max_new_tokens=10, pad_token_id=tok.pad_token_id)
+    roll = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=10,
+                         pad_token_id=tok.pad_token_id)
     torch.manual_seed(0)
     out = roll.generate(ps, temperature=1.0, eos_token_ids=[tok.eos_token_id], min_new_tokens=10)
     assert [len(o) for o in out] == [10] * 4 and all(tok.eos_token_id not in o for o in out)
@@ -47,8 +53,6 @@ def test_sampling_respects_min_new_tokens_and_temperature(model_and_tok):
 
 
 def test_merged_policy_tracks_lora(model_and_tok):
-    import copy
-
     from peft import LoraConfig, get_peft_model
 
     from train.rollout import MergedPolicy

@@ -7,7 +7,8 @@ bookkeeping — launch-bound at ~109 ms per token step for a 3B model. Here the 
 separate plain copy of the weights (synced in place after each optimizer step, so captured CUDA graphs stay
 valid), the cache is a transformers `StaticCache` of fixed shape (prompts left-padded to
 `max_prompt_length`), and one decode step (forward + temperature sampling) is compiled once with
-`torch.compile(mode="reduce-overhead")`. The model code itself is transformers'; only the loop is ours.
+`torch.compile(mode="reduce-overhead")`; attention at decode reads the grouped KV cache without copying it
+(train/attention.py). The model code itself is transformers'; only the loop and that attention are ours.
 
 On CPU (tests) the same loop runs eagerly, which lets us check it token for token against `generate`.
 """
@@ -69,6 +70,9 @@ class StaticRollout:
                  compile: bool | None = None):
         from transformers import StaticCache
 
+        from train.attention import use_gqa_decode
+
+        use_gqa_decode(model)  # the rollout model only: attention without repeat_kv copies of the cache
         self.model = model
         self.batch_size, self.prompt_len, self.max_new = batch_size, max_prompt_length, max_new_tokens
         self.pad = pad_token_id
