@@ -33,9 +33,35 @@ def parse(argv=None) -> TrainConfig:
     return cfg
 
 
+# Shared multi-GPU hosts: NVLink multicast (NVLS) can take the host's GPUs down; keep it off, also for children.
+NO_MULTICAST = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
+
+
+def relaunch_data_parallel(cfg: TrainConfig, argv: list[str]) -> int:
+    """`--num-gpus N` = `accelerate launch --multi_gpu --num_processes N -m train ...` (same flags)."""
+    import os
+    import subprocess
+
+    rest, skip = [], False
+    for a in argv:  # drop --num-gpus N / --num-gpus=N so the children run plainly
+        if skip:
+            skip = False
+        elif a == "--num-gpus":
+            skip = True
+        elif not a.startswith("--num-gpus="):
+            rest.append(a)
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
+           str(cfg.num_gpus), "-m", "train", *rest]
+    print(f"[train] data-parallel on {cfg.num_gpus} GPUs: {' '.join(cmd[2:])}", file=sys.stderr, flush=True)
+    return subprocess.call(cmd, env={**os.environ, **NO_MULTICAST})
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         cfg = parse(argv)
+        if cfg.num_gpus > 1 and "LOCAL_RANK" not in __import__("os").environ:
+            return relaunch_data_parallel(cfg, argv)
         from train.grpo import run
 
         run(cfg)

@@ -37,6 +37,8 @@ class TrainConfig:
     overwrite: bool = field(default=False, metadata={"help": "delete an existing run folder of the same name first"})
     preset: str | None = field(default=None, metadata={"cli": False})
     # how
+    num_gpus: int = field(default=1, metadata={"help": "data-parallel GPUs: re-launches itself with `accelerate "
+                                               "launch --num_processes N`; the global batch stays the same"})
     backend: str = field(default="auto", metadata={"help": "auto picks unsloth > vllm > fast on CUDA, trl on CPU",
                                                    "choices": BACKENDS})
     num_generations: int = field(default=12, metadata={"help": "completions per prompt (the GRPO group)"})
@@ -78,6 +80,10 @@ class TrainConfig:
              f"--gradient-accumulation-steps {self.gradient_accumulation_steps} must divide the "
              f"{self.prompts_per_step * self.num_generations} completions of a step "
              "(prompts_per_step × num_generations)"),
+            (self.num_gpus >= 1, "--num-gpus must be at least 1"),
+            (self.completions_per_step % (self.gradient_accumulation_steps * world_size()) == 0,
+             f"the {self.completions_per_step} completions of a step must split evenly over "
+             f"{world_size()} processes × {self.gradient_accumulation_steps} accumulation steps"),
             (self.max_completion_length > 0 and self.max_prompt_length > 0, "lengths must be positive"),
             (self.max_steps > 0, "--max-steps must be positive"),
             (self.save_steps > 0 and self.logging_steps > 0 and self.completions_every > 0, "step intervals must be positive"),
@@ -113,6 +119,11 @@ PRESETS: dict[str, dict] = {
                  max_completion_length=64, max_prompt_length=256, max_steps=8, save_steps=2,
                  completions_every=1, learning_rate=5e-5, one_shot=True, lora_r=16, lora_alpha=32, warmup_ratio=0.0),
 }
+
+
+def world_size() -> int:
+    """Processes in this (accelerate / torchrun) launch; 1 when started plainly."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def has_cuda_device() -> bool:

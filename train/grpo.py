@@ -17,7 +17,7 @@ from pathlib import Path
 
 from train.backends import Backend, choose_backend
 from train.cliargs import ConfigError
-from train.config import TrainConfig
+from train.config import TrainConfig, world_size
 from train.data import build_dataset, load_rows, system_prompt
 from train.models import EMBEDDED, resolve_model
 from train.rewards import METRICS, REWARDS, trl_reward
@@ -31,14 +31,19 @@ def log(msg: str) -> None:
     print(f"[train] {msg}", file=sys.stderr, flush=True)
 
 
+def latest_checkpoint(run_dir: Path) -> str | None:
+    checkpoints = sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(checkpoints[-1]) if checkpoints else None
+
+
 def prepare_run_dir(cfg: TrainConfig) -> tuple[Path, str | None]:
     """Create runs/NAME, refusing to clobber an existing run; returns (dir, checkpoint to resume)."""
     run_dir = Path(cfg.run_dir)
-    checkpoints = sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     if cfg.resume:
-        if not checkpoints:
+        checkpoint = latest_checkpoint(run_dir)
+        if not checkpoint:
             raise ConfigError(f"--resume: {run_dir} has no checkpoint to resume from")
-        return run_dir, str(checkpoints[-1])
+        return run_dir, checkpoint
     if run_dir.exists() and any(run_dir.iterdir()):
         if not cfg.overwrite:
             raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
@@ -95,7 +100,9 @@ def grpo_args(cfg: TrainConfig, backend: Backend, run_dir: Path, overrides: dict
     return GRPOConfig(
         output_dir=str(run_dir),
         run_name=cfg.name,
-        per_device_train_batch_size=cfg.completions_per_step // cfg.gradient_accumulation_steps,
+        # The global batch is the recipe's (prompts × generations); data parallelism splits it over ranks,
+        # and TRL gathers rewards across ranks before computing each group's advantages.
+        per_device_train_batch_size=cfg.completions_per_step // (cfg.gradient_accumulation_steps * world_size()),
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         num_generations=cfg.num_generations,
         max_completion_length=cfg.max_completion_length,
@@ -149,14 +156,20 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
     check_lengths(cfg, load_model_config(resolved.path))
     system = resolve_system_prompt(cfg.system_prompt)
     rows = load_rows(cfg.dataset, cfg.data_dir, "train", cfg.seed, cfg.synthetic_size)
-    run_dir, checkpoint = prepare_run_dir(cfg)
+    from accelerate import PartialState
 
-    used = cfg.to_dict() | {"model_resolved": resolved.path, "backend_resolved": backend.name,
-                            "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if checkpoint:
-        log(f"resuming from {checkpoint}")
-    (run_dir / ("config.json" if not checkpoint else f"config.resume-{Path(checkpoint).name}.json")).write_text(
-        json.dumps(used, indent=2))
+    state = PartialState()  # one process, or this rank of a data-parallel launch
+    if state.is_main_process:  # only rank 0 touches the run folder; the others wait for it
+        run_dir, checkpoint = prepare_run_dir(cfg)
+        used = cfg.to_dict() | {"model_resolved": resolved.path, "backend_resolved": backend.name,
+                                "world_size": world_size(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if checkpoint:
+            log(f"resuming from {checkpoint}")
+        name = "config.json" if not checkpoint else f"config.resume-{Path(checkpoint).name}.json"
+        (run_dir / name).write_text(json.dumps(used, indent=2))
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        run_dir, checkpoint = Path(cfg.run_dir), latest_checkpoint(Path(cfg.run_dir)) if cfg.resume else None
 
     model, tokenizer = backend.load(resolved.path, cfg)
     rows = filter_long_prompts(rows, tokenizer, system, cfg.max_prompt_length, cfg.one_shot)
@@ -176,7 +189,9 @@ def finish(trainer, run_dir: Path, interrupted: bool) -> None:
     from train.chart import draw_chart
 
     adapter = run_dir / "adapter"
-    trainer.save_model(str(adapter))  # PEFT format: adapter_config.json + adapter_model.safetensors
+    trainer.save_model(str(adapter))  # collective under DDP/ZeRO; writes on rank 0 only
+    if not trainer.accelerator.is_main_process:
+        return  # PEFT format: adapter_config.json + adapter_model.safetensors
     trainer.processing_class.save_pretrained(str(adapter))
     draw_chart(run_dir / "metrics.jsonl", run_dir / "chart.png", title=run_dir.name)
     step = trainer.state.global_step
