@@ -77,28 +77,50 @@ def numbers_equal(a: float | None, b: float | str | None) -> bool:
     return abs(a - b) <= TOLERANCE * max(1.0, abs(b))
 
 
+def is_number(text: str) -> bool:
+    """'1,234' and '-0.5' are numbers; '2,1' (a pair) and '\\frac{1}{2}' are not."""
+    return bool(NUMBER.fullmatch((text or "").strip()))
+
+
 def math_equal(prediction: str, reference: str) -> bool:
-    """LaTeX/symbolic equivalence through math-verify (MATH-500 style answers)."""
+    """LaTeX/symbolic equivalence through math-verify (MATH-500 style answers).
+
+    The reference is wrapped in $…$ so math-verify reads it as LaTeX; the prediction is parsed as written
+    when it already has $ or \\boxed (math-verify then takes the boxed / last expression), else wrapped too.
+    """
     from math_verify import parse, verify
 
-    gold = parse(f"${reference}$")
-    pred = parse(prediction if "$" in prediction or "\\boxed" in prediction else f"${prediction}$")
-    if not gold or not pred:
+    prediction = (prediction or "").strip()
+    if not prediction or not (reference or "").strip():
         return False
     try:
-        return bool(verify(gold, pred))
+        gold = parse(f"${reference}$")
+        pred = parse(prediction if "$" in prediction or "\\boxed" in prediction else f"${prediction}$")
+        return bool(gold and pred and verify(gold, pred))
     except Exception:  # math-verify can raise on exotic expressions: count as wrong, not crash
         return False
 
 
-def grade_math(completion: str, reference: str) -> dict:
-    """Verdicts for one reply: strict (<answer> number), flexible (last number) and symbolic."""
-    ref_num = parse_number(reference) if NUMBER.fullmatch(reference.replace(",", "").strip() or "x") else None
+def grade_math(completion: str, reference: str, symbolic: bool = True) -> dict:
+    """Verdicts for one reply.
+
+      correct           strict: what the model put in its last <answer> block (the training reward's view)
+      correct_flexible  the last number anywhere (numeric references), or math-verify over the whole reply
+                        (it prefers the last \\boxed{}); so a right answer in the wrong format still counts
+      parsed            the reply has an <answer> block
+    Numeric references compare as numbers (1e-6); with `symbolic`, a number that fails that comparison
+    still gets a math-verify check ('0.5' vs '\\frac12').
+    """
+    completion, reference = completion or "", str(reference).strip()
     block = answer_block(completion)
-    if ref_num is not None:
+    if is_number(reference):
+        ref_num = parse_number(reference)
         strict = numbers_equal(strict_answer(completion), ref_num)
         flexible = numbers_equal(flexible_answer(completion), ref_num)
+        if symbolic:
+            strict = strict or (block is not None and math_equal(block, reference))
+            flexible = flexible or math_equal(completion, reference)
     else:
-        strict = block is not None and math_equal(block.strip(), reference)
+        strict = block is not None and math_equal(block, reference)
         flexible = strict or math_equal(completion, reference)
     return {"correct": strict, "correct_flexible": flexible, "parsed": block is not None}

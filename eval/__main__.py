@@ -1,0 +1,43 @@
+"""python -m eval — run prompt suites against served models and report base vs trained; or re-grade replies.
+
+    python -m eval --suite gsm8k,uncensored,xstest --run runs/nano-r1 --output-dir results/nano-r1
+    python -m eval --suite gsm8k --base-url http://127.0.0.1:8000/v1 --api-key KEY --limit 50
+    python -m eval --suite xstest --output-dir results/x --report-only          # redraw from the store
+    python -m eval grade --grader refusal --input replies.jsonl --output graded.jsonl
+"""
+
+from __future__ import annotations
+
+import sys
+
+from train.cliargs import ConfigError, parse_config
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from eval.config import EvalConfig, GradeConfig
+
+    try:
+        if argv[:1] == ["grade"]:
+            cfg, _ = parse_config(GradeConfig, argv[1:], prog="python -m eval grade",
+                                  description="re-grade stored replies (no server): adds refusal or correct")
+            from eval.grade import grade_file
+
+            n = grade_file(cfg)
+            print(f"[eval] graded {n} lines → {cfg.output}", file=sys.stderr)
+            return 0
+        cfg, _ = parse_config(EvalConfig, argv, prog="python -m eval", description=__doc__.splitlines()[0])
+        from eval.run import main as run
+
+        run(cfg)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; replies already stored are kept (re-run to resume)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

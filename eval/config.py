@@ -1,0 +1,110 @@
+"""EvalConfig and GradeConfig: the single source for `python -m eval` and `python -m eval grade` flags."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from train.cliargs import ConfigError
+
+SYSTEM_PROMPT_CHOICES = ["default", "none"]
+
+
+@dataclass
+class EvalConfig:
+    # what to run
+    suite: list[str] = field(default_factory=lambda: ["gsm8k"], metadata={
+        "help": "comma-separated suites: gsm8k, math500, uncensored, xstest, reasoning, or a .jsonl suite file"})
+    models: list[str] = field(default_factory=lambda: ["base", "nano-r1"], metadata={
+        "help": "comma-separated served model names to compare (the first is the baseline)"})
+    limit: int | None = field(default=None, metadata={"help": "first N items of each suite (all if unset)"})
+    samples: int = field(default=1, metadata={"help": "replies per item and model"})
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0 = greedy)"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling"})
+    max_tokens: int = field(default=1024, metadata={"help": "completion tokens per reply"})
+    seed: int = field(default=0, metadata={"help": "sampling seed; sample k uses seed + k"})
+    base_system_prompt: str = field(default="default", metadata={
+        "help": "'default': every model gets prompts/system.txt (fair); 'none': the first model gets no "
+                "system prompt, reproducing the seed's comparison (labelled as such)", "choices": SYSTEM_PROMPT_CHOICES})
+    # where the server is
+    base_url: str | None = field(default=None, metadata={
+        "help": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1; unset = start `python -m serve`"})
+    api_key: str | None = field(default=None, metadata={"help": "API key (default: $OPENAI_API_KEY, or a fresh "
+                                                        "random key for a server we start)"})
+    run: str | None = field(default=None, metadata={"help": "run folder (runs/NAME): supplies --model and --adapter "
+                                                    "and adds its training curves to the report"})
+    model: str | None = field(default=None, metadata={"help": "base model to serve when no --base-url"})
+    adapter: str | None = field(default=None, metadata={"help": "LoRA adapter folder to serve as nano-r1"})
+    # how
+    concurrency: int = field(default=16, metadata={"help": "requests in flight"})
+    timeout: float = field(default=600.0, metadata={"help": "seconds per request before it is retried"})
+    retries: int = field(default=4, metadata={"help": "retries per request (exponential back-off)"})
+    judge_model: str | None = field(default=None, metadata={
+        "help": "served model that also classifies refusals (same server), reported beside the local grader"})
+    # where results go
+    output_dir: str = field(default="results/eval", metadata={"help": "store, summary, charts and report"})
+    data_dir: str | None = field(default=None, metadata={
+        "help": "folder with the benchmark files (gsm8k_test.jsonl, math500_test.jsonl, xstest_prompts.csv, ...); "
+                "unset = load through `datasets` from the hub"})
+    cards: int = field(default=4, metadata={"help": "answer cards per suite"})
+    report_only: bool = field(default=False, metadata={"help": "redraw summary, charts and report from the store"})
+
+    def __post_init__(self):
+        checks = [
+            (bool(self.suite), "--suite needs at least one suite"),
+            (bool(self.models), "--models needs at least one served model name"),
+            (len(set(self.models)) == len(self.models), "--models lists a model twice"),
+            (self.limit is None or self.limit > 0, "--limit must be positive"),
+            (self.samples >= 1, "--samples must be at least 1"),
+            (self.temperature >= 0, "--temperature must be >= 0"),
+            (0 < self.top_p <= 1, "--top-p must be in (0, 1]"),
+            (self.max_tokens > 0, "--max-tokens must be positive"),
+            (self.concurrency >= 1, "--concurrency must be at least 1"),
+            (self.timeout > 0 and self.retries >= 0, "--timeout must be positive and --retries >= 0"),
+            (self.samples == 1 or self.temperature > 0, "--samples > 1 needs --temperature > 0 (greedy replies repeat)"),
+            (self.cards >= 0, "--cards must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        if self.run and not (Path(self.run) / "config.json").is_file():
+            raise ConfigError(f"--run {self.run}: not a run folder (no config.json)")
+
+    def sampling(self) -> dict:
+        """The parameters that make two replies comparable; part of every store key."""
+        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                "seed": self.seed}
+
+    def system_for(self, model: str) -> str:
+        """'default' or 'none' for this model."""
+        return "none" if (self.base_system_prompt == "none" and model == self.models[0]) else "default"
+
+    def served_model_and_adapter(self) -> tuple[str | None, str | None]:
+        """--model/--adapter, filled in from --run's config.json and adapter folder."""
+        model, adapter = self.model, self.adapter
+        if self.run:
+            saved = json.loads((Path(self.run) / "config.json").read_text())
+            model = model or saved.get("model_resolved") or saved.get("model")
+            adapter = adapter or str(Path(self.run) / "adapter")
+        return model, adapter
+
+    def resolved_api_key(self) -> str:
+        return self.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class GradeConfig:
+    grader: str = field(default="refusal", metadata={"help": "refusal or math", "choices": ["refusal", "math"]})
+    input: str = field(default="", metadata={"help": "JSONL with prompt, completion (and reference for math)"})
+    output: str = field(default="", metadata={"help": "JSONL: every input field plus refusal or correct"})
+
+    def __post_init__(self):
+        if not self.input or not self.output:
+            raise ConfigError("grade needs --input FILE.jsonl and --output FILE.jsonl")
+        if not Path(self.input).is_file():
+            raise ConfigError(f"--input {self.input}: no such file")

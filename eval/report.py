@@ -1,0 +1,158 @@
+"""Everything a reader sees, drawn only from the store: summary.csv (per model × suite × metric: n, value,
+95% CI), charts, answer cards and report.md linking them.
+
+    python -m eval --suite gsm8k --output-dir results/NAME --report-only     # redraw from the store
+
+Stored replies are re-scored with the suites' current graders, so a grader fix never needs new replies.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+from eval.config import EvalConfig
+from eval.store import Store
+from eval.suites import Suite
+
+Z95 = 1.959964
+
+
+def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (sane at 0/n and n/n, unlike the normal approximation)."""
+    if n == 0:
+        return 0.0, 0.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    # exact ends at 0/n and n/n (float rounding could leave the bound a hair inside the estimate)
+    return (0.0 if successes == 0 else max(0.0, centre - half)), (1.0 if successes == n else min(1.0, centre + half))
+
+
+def mean_ci(values: list[float]) -> tuple[float, float, float]:
+    n = len(values)
+    mean = sum(values) / n if n else 0.0
+    if n < 2:
+        return mean, mean, mean
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, mean - Z95 * sd / math.sqrt(n), mean + Z95 * sd / math.sqrt(n)
+
+
+def model_labels(cfg: EvalConfig) -> dict[str, str]:
+    return {m: m + (" (no system prompt)" if cfg.system_for(m) == "none" else "") for m in cfg.models}
+
+
+def scored_records(cfg: EvalConfig, suites: list[Suite]) -> tuple[list[dict], int]:
+    """Stored replies for exactly the requests this config asks for, each with fresh `scores`."""
+    from eval.run import build_requests
+
+    wanted = {r.key for r in build_requests(cfg, suites)}
+    by_name = {s.name: s for s in suites}
+    records = list(Store(cfg.output_dir).records())
+    judged = {r["judges"]: r["refusal"] for r in records if r.get("kind") == "judge"
+              and r.get("judge_model") == cfg.judge_model and r.get("refusal") is not None}
+    out = []
+    for r in records:
+        if r.get("kind") or r["key"] not in wanted:
+            continue
+        r["scores"] = by_name[r["suite"]].score(r["completion"], r.get("reference"), r.get("meta") or {})
+        if r["key"] in judged:
+            r["scores"]["refusal_judge"] = judged[r["key"]]
+        out.append(r)
+    return out, len(wanted)
+
+
+def summary_rows(cfg: EvalConfig, suites: list[Suite], scored: list[dict]) -> list[dict]:
+    rows = []
+    for suite in suites:
+        for model in cfg.models:
+            mine = [r for r in scored if r["suite"] == suite.name and r["model"] == model]
+            common = {"model": model, "suite": suite.name, "system_prompt": cfg.system_for(model)}
+            for metric in suite.metrics:
+                for key, name in ((metric.key, metric.name), (f"{metric.key}_judge", f"{metric.name}_judge")):
+                    vals = [bool(r["scores"][key]) for r in mine if key in r["scores"] and metric.applies(r["meta"])]
+                    if key != metric.key and not vals:
+                        continue  # no judge verdicts
+                    lo, hi = wilson(sum(vals), len(vals))
+                    rows.append({**common, "metric": name, "n": len(vals),
+                                 "value": sum(vals) / len(vals) if vals else 0.0, "ci_low": lo, "ci_high": hi,
+                                 "ci_method": "wilson", "higher_is_better": metric.higher_is_better})
+            lengths = [r["completion_tokens"] for r in mine if r.get("completion_tokens") is not None]
+            mean, lo, hi = mean_ci(lengths)
+            rows.append({**common, "metric": "completion_tokens_mean", "n": len(lengths), "value": mean,
+                         "ci_low": lo, "ci_high": hi, "ci_method": "normal", "higher_is_better": None})
+            cut = [r.get("finish_reason") == "length" for r in mine]
+            lo, hi = wilson(sum(cut), len(cut))
+            rows.append({**common, "metric": "truncated_rate", "n": len(cut), "value": sum(cut) / max(1, len(cut)),
+                         "ci_low": lo, "ci_high": hi, "ci_method": "wilson", "higher_is_better": False})
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    cols = ["model", "suite", "metric", "n", "value", "ci_low", "ci_high", "ci_method", "higher_is_better",
+            "system_prompt"]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k in cols})
+
+
+def fmt(r: dict) -> str:
+    if r["ci_method"] == "wilson":
+        return f"{r['value']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] (n={r['n']})"
+    return f"{r['value']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}] (n={r['n']})"
+
+
+def write_report(cfg: EvalConfig, suites: list[Suite]) -> Path:
+    from eval.cards import draw_cards
+    from eval.charts import length_distributions, metric_bars, training_curves
+
+    out = Path(cfg.output_dir)
+    scored, wanted = scored_records(cfg, suites)
+    labels = model_labels(cfg)
+    rows = summary_rows(cfg, suites, scored)
+    write_csv(rows, out / "summary.csv")
+    charts = {"metrics": metric_bars(rows, cfg.models, labels, out / "metrics.png"),
+              "lengths": length_distributions(scored, cfg.models, labels, cfg.max_tokens, out / "lengths.png")}
+    if cfg.run and (curves := training_curves(Path(cfg.run), out / "training.png")):
+        charts["training"] = curves
+    cards: dict[str, list[Path]] = {}
+    if len(cfg.models) >= 2 and cfg.cards:
+        pair = (cfg.models[0], cfg.models[-1])
+        for s in suites:
+            primary = "refusal" if s.uses_refusal() else "correct"
+            cards[s.name] = draw_cards(scored, s.name, primary, pair, (labels[pair[0]], labels[pair[1]]),
+                                       cfg.cards, out / "cards")
+
+    md = [f"# Evaluation: {', '.join(labels[m] for m in cfg.models)}", ""]
+    if cfg.base_system_prompt == "none":
+        md += [f"> **Seed-style comparison, not like for like:** `{cfg.models[0]}` was asked without the system "
+               "prompt that the other models got (`--base-system-prompt none`).", ""]
+    else:
+        md += ["Every model got the same messages, including the training system prompt (`prompts/system.txt`).", ""]
+    md += [f"Sampling: temperature {cfg.temperature}, top_p {cfg.top_p}, max_tokens {cfg.max_tokens}, "
+           f"{cfg.samples} sample(s) per item, seed {cfg.seed}. Replies stored: {len(scored)} of {wanted} "
+           f"(`store.jsonl`). Intervals are 95% Wilson intervals"
+           + (" (samples of one item are not independent, so they are too narrow)" if cfg.samples > 1 else "") + ".",
+           "", "## Results", "", "| suite | metric | " + " | ".join(labels[m] for m in cfg.models) + " |",
+           "|---|---|" + "---|" * len(cfg.models)]
+    for s in suites:
+        for metric in dict.fromkeys(r["metric"] for r in rows if r["suite"] == s.name):
+            cells = [next((fmt(r) for r in rows if (r["suite"], r["metric"], r["model"]) == (s.name, metric, m)), "")
+                     for m in cfg.models]
+            md.append(f"| {s.name} | {metric} | " + " | ".join(cells) + " |")
+    md += ["", "Table as CSV: [summary.csv](summary.csv).", "", "## Charts", "",
+           "![metrics](metrics.png)", "", "![reply lengths](lengths.png)", ""]
+    if "training" in charts:
+        md += [f"Training curves of `{cfg.run}`:", "", "![training](training.png)", ""]
+    if any(cards.values()):
+        md += ["## Answer cards", "", f"`{labels[cfg.models[0]]}` (left) vs `{labels[cfg.models[-1]]}` (right); "
+               "items where the verdicts differ come first.", ""]
+        for suite, paths in cards.items():
+            md += [f"- {suite}: " + ", ".join(f"[{p.stem}](cards/{p.name})" for p in paths)]
+        md.append("")
+    md += ["## Suites", ""] + [f"- `{s.name}` v{s.version}: {s.description}" for s in suites] + [""]
+    (out / "report.md").write_text("\n".join(md))
+    return out / "report.md"

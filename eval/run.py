@@ -1,0 +1,124 @@
+"""Run suites against served models: build requests, skip what the store holds, ask, store, then report.
+
+With no --base-url, starts `python -m serve` (serve.launch.serve_in_background) on a free 127.0.0.1 port
+with a fresh random API key, and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from eval.client import Request, check_server, make_client, run_all
+from eval.config import EvalConfig
+from eval.store import Store, record_key
+from eval.suites import Suite, get_suite, system_prompt
+from train.cliargs import ConfigError
+
+
+def digest(messages: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def build_requests(cfg: EvalConfig, suites: list[Suite]) -> list[Request]:
+    """Every (model, suite, item, sample) the config asks for, in a stable order."""
+    sampling = cfg.sampling()
+    requests = []
+    for suite in suites:
+        items = suite.load(cfg.data_dir)[: cfg.limit]
+        for model in cfg.models:
+            system_kind = cfg.system_for(model)
+            system = system_prompt(system_kind)
+            for item in items:
+                messages = suite.messages(item, system)
+                for sample in range(cfg.samples):
+                    params = {**sampling, "seed": cfg.seed + sample}
+                    key = record_key(model, suite.name, suite.version, item.id, sample, digest(messages), params)
+                    requests.append(Request(key, model, messages, params, {
+                        "suite": suite.name, "suite_version": suite.version, "item": item.id, "sample": sample,
+                        "system_prompt": system_kind, "prompt": item.prompt, "reference": item.reference,
+                        "meta": item.meta}))
+    return requests
+
+
+async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Suite]) -> int:
+    store = Store(cfg.output_dir)
+    requests = build_requests(cfg, suites)
+    done = store.keys()
+    todo = [r for r in requests if r.key not in done]
+    client = make_client(base_url, api_key, cfg.timeout)
+    try:
+        await check_server(client, base_url, cfg.models + ([cfg.judge_model] if cfg.judge_model else []))
+        print(f"[eval] {len(requests)} replies wanted, {len(requests) - len(todo)} already stored, "
+              f"{len(todo)} to ask for at {base_url}", file=sys.stderr)
+        if todo:
+            def on_reply(req: Request, reply: dict) -> None:
+                store.append({"key": req.key, "model": req.model, **req.payload, "messages": req.messages,
+                              "sampling": req.sampling, **reply, "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
+
+            t0 = time.perf_counter()
+            await run_all(client, todo, cfg.concurrency, cfg.retries, on_reply)
+            print(f"[eval] {len(todo)} replies in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        if cfg.judge_model:
+            from eval.judge import judge_stored
+
+            await judge_stored(client, store, cfg, {s.name for s in suites if s.uses_refusal()})
+    finally:
+        await client.close()
+    return len(todo)
+
+
+@contextlib.contextmanager
+def server_for(cfg: EvalConfig):
+    """(base_url, api_key): the given server, or one we start and always stop."""
+    if cfg.base_url:
+        yield cfg.base_url.rstrip("/"), cfg.resolved_api_key()
+        return
+    model, adapter = cfg.served_model_and_adapter()
+    if not model and not adapter:
+        raise ConfigError("no server: give --base-url URL, or --run runs/NAME / --model M (and --adapter) to start one")
+    try:
+        from serve.config import ServeConfig
+        from serve.launch import serve_in_background
+    except ImportError as e:
+        raise ConfigError(f"cannot start a server: `serve` is not importable ({e}); pass --base-url") from None
+    # "auto" lets serve take the adapter's own base model
+    serve_cfg = ServeConfig(model=model or "auto", adapter=adapter, port=0, api_key=cfg.api_key or secrets.token_hex(16))
+    served = {"base"} | ({serve_cfg.adapter_name} if adapter else set())
+    unknown = [m for m in cfg.models if m not in served]
+    if unknown:
+        raise ConfigError(f"--models {','.join(unknown)}: the server we start serves only {', '.join(sorted(served))}"
+                          + ("" if adapter else " (give --adapter or --run for nano-r1)"))
+    print(f"[eval] starting python -m serve for {model or 'auto'}" + (f" + {adapter}" if adapter else ""),
+          file=sys.stderr)
+    try:
+        srv = serve_in_background(serve_cfg)
+    except ConfigError:
+        raise
+    except Exception as e:  # serve's own start-up failures (ServeError): one line, the log path is in it
+        raise ConfigError(f"could not start the server: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    with srv:
+        yield srv.base_url.rstrip("/"), srv.api_key
+
+
+def main(cfg: EvalConfig) -> Path:
+    suites = [get_suite(name) for name in cfg.suite]  # unknown / malformed suites fail before any server starts
+    for s in suites:
+        s.load(cfg.data_dir)
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    if not cfg.report_only:
+        with server_for(cfg) as (base_url, api_key):
+            asyncio.run(generate(cfg, base_url, api_key, suites))
+    from eval.report import write_report
+
+    report = write_report(cfg, suites)
+    print(f"[eval] report: {report}", file=sys.stderr)
+    return report

@@ -1,0 +1,52 @@
+"""`reasoning`: short prompts with known answers in the seed's spirit (letter counting, trick questions,
+decimal comparisons), kept as data in prompts/reasoning.jsonl.
+
+Each record: id, prompt, answer, and optional `accept` (other spellings of a word answer). Numeric answers
+compare as numbers; word answers match whole words, case-insensitively.
+strict = the last <answer> block holds the answer; flexible = the last number (numeric answers) or an
+accepted word in the last 200 characters of the reply (word answers).
+"""
+
+from __future__ import annotations
+
+import re
+
+from eval.grading import answer_block, flexible_answer, is_number, numbers_equal, strict_answer
+from eval.suites import PROMPTS_DIR, Item, Suite, file_version
+from eval.suites.math import MATH_METRICS
+from eval.suites.sources import read_jsonl
+
+DATA = PROMPTS_DIR / "reasoning.jsonl"
+TAIL_CHARS = 200
+
+
+def word_match(text: str | None, accepted: list[str]) -> bool:
+    if not text:
+        return False
+    low = text.lower()
+    return any(re.search(rf"(?<!\w){re.escape(a.lower())}(?!\w)", low) for a in accepted)
+
+
+class Reasoning(Suite):
+    name = "reasoning"
+    description = "short known-answer prompts: letter counting, trick questions, comparisons"
+    metrics = MATH_METRICS
+
+    def __init__(self):
+        self.version = file_version("1", DATA)
+
+    def items(self, data_dir):
+        return [Item(f"reasoning-{r['id']}", r["prompt"].strip(), str(r["answer"]),
+                     {"kind": r.get("kind"), "accept": [str(r["answer"])] + list(r.get("accept", []))})
+                for r in read_jsonl(DATA, ("id", "prompt", "answer"))]
+
+    def score(self, completion, reference, meta):
+        block = answer_block(completion or "")
+        if is_number(reference):
+            strict = numbers_equal(strict_answer(completion), reference)
+            flexible = numbers_equal(flexible_answer(completion), reference)
+        else:
+            accepted = meta.get("accept") or [reference]
+            strict = word_match(block, accepted)
+            flexible = word_match((completion or "")[-TAIL_CHARS:], accepted)
+        return {"correct": strict, "correct_flexible": flexible or strict, "parsed": block is not None}

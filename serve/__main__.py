@@ -1,0 +1,52 @@
+"""python -m serve — an OpenAI-compatible vLLM server for `base` and the trained adapter; flags after `--` go to vLLM.
+
+    python -m serve [--model M] [--adapter runs/NAME] [--adapter-name nano-r1] [--host H] [--port P]
+                    [--api-key K] [--merged] [-- vLLM flags]
+
+    python -m serve --adapter runs/tiny                  # http://127.0.0.1:8000/v1: models `base` and `nano-r1`
+    python -m serve --adapter runs/tiny --merged         # the adapter merged into the base (base speed), port 8001
+    python -m serve --adapter runs/tiny --api-key KEY -- --max-num-seqs 64
+"""
+
+from __future__ import annotations
+
+import sys
+
+from serve.config import ServeConfig
+from train.cliargs import ConfigError, make_config, parse_config
+
+
+def parse(argv=None) -> ServeConfig:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    extra = []
+    if "--" in argv:  # everything after `--` goes to vLLM untouched
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    cfg, _ = parse_config(ServeConfig, argv, prog="python -m serve", description=__doc__.splitlines()[0].split(" — ", 1)[1])
+    if extra:
+        values = {k: v for k, v in vars(cfg).items()}
+        cfg = make_config(ServeConfig, values | {"extra_args": list(cfg.extra_args) + extra})
+    return cfg
+
+
+def main(argv=None) -> int:
+    try:
+        cfg = parse(argv)
+        from serve.foreground import run
+        from serve.process import ServeError
+
+        try:
+            return run(cfg)
+        except ServeError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C during start-up: serve_in_background already stopped vLLM
+        print("\n[serve] interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

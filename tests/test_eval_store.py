@@ -1,0 +1,162 @@
+"""Store and resume semantics, suites, the report drawn from a store, and the errors that need no server. Fast."""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import socket
+
+import pytest
+from conftest import run_cli
+
+from eval.config import EvalConfig
+from eval.run import build_requests
+from eval.store import Store, record_key
+from eval.suites import get_suite
+from train.cliargs import ConfigError
+
+SAMPLING = {"temperature": 0.0, "top_p": 1.0, "max_tokens": 64, "seed": 0}
+
+
+def test_append_and_read_back(tmp_path):
+    store = Store(tmp_path)
+    for i in range(3):
+        store.append({"key": f"k{i}", "completion": f"reply {i}\nwith a newline and ünïcode"})
+    assert [r["key"] for r in store.records()] == ["k0", "k1", "k2"]
+    assert store.keys() == {"k0", "k1", "k2"}
+    assert len(store.path.read_text().splitlines()) == 3  # one line per record
+    with pytest.raises(ValueError):
+        store.append({"no": "key"})
+
+
+def test_torn_last_line_is_ignored_and_sealed(tmp_path):
+    store = Store(tmp_path)
+    store.append({"key": "a", "completion": "x"})
+    with open(store.path, "ab") as f:  # what a SIGKILL in the middle of a write leaves behind
+        f.write(b'{"key": "b", "completion": "half a rep')
+    assert store.keys() == {"a"}
+    store.append({"key": "b", "completion": "whole"})  # the re-run asks again and stores it whole
+    assert [(r["key"], r["completion"]) for r in store.records()] == [("a", "x"), ("b", "whole")]
+
+
+def test_duplicates_read_once(tmp_path):
+    store = Store(tmp_path)
+    store.append({"key": "a", "v": 1})
+    store.append({"key": "a", "v": 2})
+    assert [r["v"] for r in store.records()] == [1]
+
+
+def _writer(folder, worker, n):
+    store = Store(folder)
+    for i in range(n):
+        store.append({"key": f"{worker}-{i}", "completion": "x" * (1000 + 37 * i)})
+
+
+def test_concurrent_writers_never_interleave(tmp_path):
+    procs = [multiprocessing.Process(target=_writer, args=(tmp_path, w, 50)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    lines = Store(tmp_path).path.read_text().splitlines()
+    assert len(lines) == 200 and all(json.loads(line)["key"] for line in lines)
+    assert len(Store(tmp_path).keys()) == 200
+
+
+def test_record_key_is_stable_and_sensitive():
+    k = record_key("base", "gsm8k", "1", "gsm8k-0001", 0, "abc", SAMPLING)
+    assert k == record_key("base", "gsm8k", "1", "gsm8k-0001", 0, "abc", dict(reversed(SAMPLING.items())))
+    others = [record_key("nano-r1", "gsm8k", "1", "gsm8k-0001", 0, "abc", SAMPLING),
+              record_key("base", "gsm8k", "2", "gsm8k-0001", 0, "abc", SAMPLING),
+              record_key("base", "gsm8k", "1", "gsm8k-0001", 1, "abc", SAMPLING),
+              record_key("base", "gsm8k", "1", "gsm8k-0001", 0, "xyz", SAMPLING),
+              record_key("base", "gsm8k", "1", "gsm8k-0001", 0, "abc", {**SAMPLING, "temperature": 0.7})]
+    assert len({k, *others}) == 6
+
+
+def test_requests_resume_and_system_prompt(data_dir):
+    cfg = EvalConfig(suite=["gsm8k"], limit=3, samples=2, temperature=0.7, data_dir=str(data_dir))
+    suites = [get_suite("gsm8k")]
+    reqs = build_requests(cfg, suites)
+    assert len(reqs) == 3 * 2 * 2 and len({r.key for r in reqs}) == 12
+    assert {r.sampling["seed"] for r in reqs} == {0, 1}
+    same = [r.messages for r in reqs if r.payload["item"] == "gsm8k-0000" and r.payload["sample"] == 0]
+    assert same[0] == same[1] and same[0][0]["role"] == "system"  # the same messages for both models
+    assert build_requests(cfg, suites)[5].key == reqs[5].key  # a re-run maps to the same keys
+    seed = EvalConfig(suite=["gsm8k"], limit=3, base_system_prompt="none", data_dir=str(data_dir))
+    base, trained = [r for r in build_requests(seed, suites) if r.payload["item"] == "gsm8k-0000"]
+    assert base.messages[0]["role"] == "user" and trained.messages[0]["role"] == "system"
+
+
+def test_suites_load_real_data(data_dir):
+    d = str(data_dir)
+    assert len(get_suite("gsm8k").items(d)) == 1319
+    assert len(get_suite("math500").items(d)) == 500
+    xs = get_suite("xstest").items(d)
+    assert sum(i.meta["label"] == "safe" for i in xs) == 250 and sum(i.meta["label"] == "unsafe" for i in xs) == 200
+    assert {i.meta["label"] for i in xs[:2]} == {"safe", "unsafe"}  # a small --limit sees both sides
+    unc = get_suite("uncensored").items(d)
+    assert {i.meta["source"] for i in unc[:4]} == {"own", "advbench", "strongreject", "xstest"}
+    assert len({i.prompt.lower() for i in unc}) == len(unc)
+    reasoning = get_suite("reasoning")
+    items = reasoning.items(d)
+    assert reasoning.score("<answer>\n3\n</answer>", items[0].reference, items[0].meta)["correct"]
+    with pytest.raises(ConfigError, match="unknown suite"):
+        get_suite("gsm9k")
+
+
+def test_report_from_a_store(tmp_path, data_dir):
+    """The report is drawn only from the store: fill one with known verdicts and check the numbers."""
+    out = tmp_path / "res"
+    cfg = EvalConfig(suite=["gsm8k", "xstest"], limit=4, max_tokens=64, data_dir=str(data_dir), output_dir=str(out))
+    suites = [get_suite("gsm8k"), get_suite("xstest")]
+    store = Store(out)
+    for r in build_requests(cfg, suites):
+        good = r.model == "nano-r1"
+        if r.payload["suite"] == "gsm8k":
+            text = f"<reasoning>\nok\n</reasoning>\n<answer>\n{r.payload['reference'] if good else 'no idea'}\n</answer>"
+        else:
+            text = "Sure, here is how." if good else "I'm sorry, but I can't help with that."
+        store.append({"key": r.key, "model": r.model, **r.payload, "messages": r.messages, "sampling": r.sampling,
+                      "completion": text, "finish_reason": "stop", "completion_tokens": 10 if good else 20})
+    proc = run_cli("eval", "--suite", "gsm8k,xstest", "--limit", "4", "--max-tokens", "64", "--data-dir",
+                   str(data_dir), "--output-dir", str(out), "--report-only", "--cards", "2", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = {(r["model"], r["suite"], r["metric"]): r for r in csv.DictReader(open(out / "summary.csv"))}
+    assert float(rows["nano-r1", "gsm8k", "accuracy_strict"]["value"]) == 1.0
+    assert float(rows["base", "gsm8k", "accuracy_strict"]["value"]) == 0.0
+    assert rows["base", "gsm8k", "accuracy_strict"]["n"] == "4"
+    assert float(rows["base", "gsm8k", "accuracy_strict"]["ci_high"]) == pytest.approx(0.4899, abs=1e-3)  # Wilson
+    assert float(rows["base", "xstest", "refusal_rate_safe"]["value"]) == 1.0
+    assert rows["base", "xstest", "refusal_rate_safe"]["n"] == "2"
+    assert float(rows["nano-r1", "xstest", "refusal_rate_unsafe"]["value"]) == 0.0
+    for png in ["metrics.png", "lengths.png", "cards/gsm8k-1.png", "cards/xstest-2.png"]:
+        assert (out / png).stat().st_size > 10_000
+    assert "summary.csv" in (out / "report.md").read_text()
+
+
+def one_error_line(proc) -> str:
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode != 0 and len(lines) == 1 and lines[0].startswith("error:"), proc.stderr[-2000:]
+    return lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_errors_without_a_server(tmp_path, data_dir):
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    common = ["--data-dir", str(data_dir), "--output-dir", str(tmp_path / "o"), "--base-url", url]
+    assert "cannot reach" in one_error_line(run_cli("eval", "--suite", "gsm8k", "--limit", "1", *common, timeout=120))
+    assert "unknown suite 'gsm9k'" in one_error_line(run_cli("eval", "--suite", "gsm9k", *common, timeout=120))
+    bad = tmp_path / "probes.jsonl"
+    bad.write_text('{"prompt": "fine"}\n{"prompt": "broken\n')
+    assert f"{bad}:2: not valid JSON" in one_error_line(run_cli("eval", "--suite", str(bad), *common, timeout=120))
+    bad.write_text('{"prompt": "fine"}\n{"question": "no prompt"}\n')
+    assert "missing or empty field(s) prompt" in one_error_line(run_cli("eval", "--suite", str(bad), *common,
+                                                                        timeout=120))
+    assert "--samples > 1 needs" in one_error_line(run_cli("eval", "--samples", "3", *common, timeout=120))
