@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
 from dataclasses import dataclass, field
 
 from train.cliargs import ConfigError

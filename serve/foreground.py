@@ -79,8 +79,9 @@ def _raise_interrupt(signum, frame):
 
 
 def run(cfg: ServeConfig) -> int:
-    # SIGTERM / SIGHUP take the Ctrl-C path, so the `finally` below stops vLLM's whole process group.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGTERM / SIGHUP take the Ctrl-C path, so the `finally` below stops vLLM's whole process group. SIGINT is
+    # set too: a shell without job control starts background commands with SIGINT ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
     srv = serve_in_background(cfg)
     try:
