@@ -42,11 +42,11 @@ def test_chat_messages():
 
 
 @pytest.mark.parametrize("content, message", [
-    ("", "is empty"),
-    ("\n\n", "is empty"),
-    ('{"question": "q"}\n', "not a GSM8K record"),
-    ('{"question": "q", "answer": "no marker"}\n', "not a GSM8K record"),
-    ("not json\n", "not a GSM8K record"),
+    ("", "no records"),
+    ("\n\n", "no records"),
+    ('{"question": "q"}\n', "missing or empty field"),
+    ('{"question": "q", "answer": "no marker"}\n', "not GSM8K format"),
+    ("not json\n", "not valid JSON"),
 ])
 def test_bad_files(tmp_path, content, message):
     path = tmp_path / "d.jsonl"
@@ -58,7 +58,7 @@ def test_bad_files(tmp_path, content, message):
 def test_unknown_dataset_and_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="unknown"):
         load_rows("nosuchset")
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="no such file"):
         load_rows(str(tmp_path / "missing.jsonl"))
     good = tmp_path / "ok.jsonl"
     good.write_text(json.dumps({"question": "1+1?", "answer": "#### 2"}) + "\n")

@@ -8,8 +8,8 @@ from tests.conftest import run_cli
 @pytest.mark.parametrize("args, message", [
     (["--model", "no-such-model"], "unknown model"),
     (["--model", "./nowhere"], "no such model folder"),
-    (["--dataset", "missing.jsonl"], "does not exist"),
-    (["--dataset", "EMPTY"], "is empty"),
+    (["--dataset", "missing.jsonl"], "no such file"),
+    (["--dataset", "EMPTY"], "no records"),
     (["--gradient-accumulation-steps", "3"], "must divide"),
     (["--num-generations", "1"], "at least 2"),
     (["--max-completion-length", "9000"], "exceeds the model's context of 8192"),

@@ -11,7 +11,6 @@ the correctness reward through TRL's reward kwargs.
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -38,21 +37,14 @@ def to_chat(question: str, system: str | None, one_shot: bool = False) -> list[d
 
 def read_gsm8k_jsonl(path: Path) -> list[dict]:
     """Rows of {question, answer(reference number as text)}; one clear error for anything malformed."""
-    if not path.is_file():
-        raise ConfigError(f"dataset file {path} does not exist")
+    from eval.suites.sources import read_jsonl  # the JSONL reader evaluation uses too
+
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                rows.append({"question": rec["question"], "answer": gsm8k_reference(rec["answer"])})
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-                raise ConfigError(f"{path}:{lineno}: not a GSM8K record (need 'question' and an 'answer' "
-                                  f"ending in '#### N'): {type(e).__name__}") from None
-    if not rows:
-        raise ConfigError(f"dataset file {path} is empty")
+    for i, rec in enumerate(read_jsonl(path, ("question", "answer")), 1):
+        try:
+            rows.append({"question": rec["question"], "answer": gsm8k_reference(rec["answer"])})
+        except ValueError:
+            raise ConfigError(f"{path}: record {i}: the answer has no '#### N' line (not GSM8K format)") from None
     return rows
 
 
