@@ -12,15 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import struct
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from train.cliargs import ConfigError
-from train.models import EMBEDDED, HF_ID, ResolvedModel, cache_dir
+from train.models import EMBEDDED, HF_ID, ResolvedModel, build_cached_folder, cache_dir
 
 VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)  # vllm/config/lora.py MaxLoRARanks (0.32)
 WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin")
@@ -127,9 +125,8 @@ def merged_folder(adapter: Adapter, model: ResolvedModel) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     print(f"[serve] merging {adapter.path} into {model.name} (once): {target}", file=sys.stderr)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
-    try:
+
+    def build(tmp: Path) -> None:
         # On CPU, so that a GPU stays free for vLLM; the base's own dtype, so the merged copy matches it.
         base = AutoModelForCausalLM.from_pretrained(model.path, dtype="auto", device_map={"": "cpu"})
         with torch.no_grad():
@@ -138,11 +135,6 @@ def merged_folder(adapter: Adapter, model: ResolvedModel) -> Path:
         # The base's tokenizer: the same one vLLM uses for `base` and for the LoRA, so replies are comparable.
         AutoTokenizer.from_pretrained(model.path).save_pretrained(tmp)
         (tmp / "nano_r1_merged.json").write_text(json.dumps({"base": model.path, "adapter": adapter.path}, indent=1))
-        try:
-            tmp.rename(target)
-        except OSError:  # another process finished first: keep theirs
-            if not (target / "config.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    build_cached_folder(target, build)
     return target

@@ -107,9 +107,8 @@ def convert_gguf(gguf: Path, target: Path | None = None) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     print(f"[models] converting {gguf.name} to a Hugging Face folder (once): {target}", file=sys.stderr)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
-    try:
+
+    def build(tmp: Path) -> None:
         try:
             tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
@@ -122,6 +121,17 @@ def convert_gguf(gguf: Path, target: Path | None = None) -> Path:
         _fix_special_tokens(tok, model.config)
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
+
+    return build_cached_folder(target, build)
+
+
+def build_cached_folder(target: Path, build) -> Path:
+    """Run `build(tmp)` into a temporary sibling and rename it to `target` atomically, so an interrupted
+    build never leaves a half-written model that later runs would trust (also used by serve --merged)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+    try:
+        build(tmp)
         try:
             tmp.rename(target)
         except OSError:  # another process finished first: keep theirs
