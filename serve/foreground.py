@@ -43,7 +43,7 @@ def curl_example(srv: Server) -> str:
 
 def banner(srv: Server) -> str:
     width = max(len(n) for n in srv.names) + 2
-    lines = [f"nano-r1 serve is ready. Ctrl-C stops it.", ""]
+    lines = ["nano-r1 serve is ready. Ctrl-C stops it.", ""]
     lines += [f"  {name:<{width}} {srv.url_for(name)}   {srv.describe.get(name, '')}" for name in srv.names]
     lines += [f"  {'logs':<{width}} {', '.join(map(str, srv.log_paths))}", ""]
     if BASE_NAME in srv.names and len(set(srv.urls.values())) > 1:

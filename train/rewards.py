@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from eval.grading import answer_block, numbers_equal, reasoning_block, strict_answer
+from eval.grading import numbers_equal, reasoning_block, strict_answer
 
 STRICT = re.compile(r"^<reasoning>\n.*?\n</reasoning>\n<answer>\n.*?\n</answer>\n?$", re.DOTALL)
 SOFT = re.compile(r"^\s*<reasoning>.*?</reasoning>\s*<answer>.*?</answer>", re.DOTALL)
