@@ -141,12 +141,12 @@ def our_suite(args, folder: str) -> tuple[float, int]:
     from eval.config import EvalConfig
     from eval.run import generate
     from eval.store import Store
-    from eval.suites import get_suite
+    from nano_r1.tasks import get_task
 
     cfg = EvalConfig(suite=["gsm8k"], models=[args.model], limit=args.n, max_tokens=256, concurrency=args.concurrency,
                      base_url=args.base_url, api_key=args.api_key, data_dir=args.data_dir, output_dir=folder)
     t0 = time.perf_counter()
-    asyncio.run(generate(cfg, args.base_url, args.api_key, [get_suite("gsm8k")]))
+    asyncio.run(generate(cfg, args.base_url, args.api_key, [get_task("gsm8k")]))
     wall = time.perf_counter() - t0
     return wall, sum(r.get("completion_tokens") or 0 for r in Store(folder).records())
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from eval.refusal import classify, xstest_strmatch  # noqa: E402
+from nano_r1.refusal import classify, xstest_strmatch  # noqa: E402
 
 FILES = ["xstest_v2_completions_gpt4.csv", "xstest_v2_completions_llama2orig.csv"]
 REFUSAL_LABELS = {"2_full_refusal", "3_partial_refusal"}

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))  # also when run as a file
 from serve.config import BASE_NAME, ServeConfig, on_cpu  # noqa: E402
 from serve.launch import build_argv, child_env, pick_ports, resolve_base, serving_dtype  # noqa: E402
 from serve.process import VLLMProcess, wait_until_ready  # noqa: E402
-from train.models import cache_dir  # noqa: E402
+from nano_r1.models import cache_dir  # noqa: E402
 
 PARSER_FLAGS = {"--reasoning-parser-plugin", "--reasoning-parser", "--structured-outputs-config"}
 QUESTIONS = [f"Sam has {a} apples and buys {b} bags of {c} apples. How many apples does Sam have now?"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from train.cliargs import ConfigError, parse_config
+from nano_r1.cliargs import ConfigError, parse_config
 
 
 def main(argv=None) -> int:
@@ -21,7 +21,7 @@ def main(argv=None) -> int:
         if argv[:1] == ["grade"]:
             cfg, _ = parse_config(GradeConfig, argv[1:], prog="python -m eval grade",
                                   description="re-grade stored replies (no server): adds refusal or correct")
-            from eval.grade import grade_file
+            from eval.regrade import grade_file
 
             n = grade_file(cfg)
             print(f"[eval] graded {n} lines → {cfg.output}", file=sys.stderr)

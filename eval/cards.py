@@ -1,10 +1,14 @@
 """Side-by-side answer cards: the prompt, the baseline's reply and the trained model's reply, with verdicts,
-as one PNG per item (like the seed README's screenshots). Items where the verdicts differ come first."""
+as one PNG per item (like the seed README's screenshots). Items where the verdicts differ come first;
+self-checking passages are marked »like this«."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+
+from nano_r1 import selfcheck
+from nano_r1.plot import pyplot
 
 MAX_LINES = 34
 PROMPT_LINES = 6
@@ -19,12 +23,23 @@ def wrap(text: str, width: int, max_lines: int) -> str:
     return "\n".join(lines)
 
 
+def mark_self_checks(text: str) -> str:
+    """»Wait,« — the self-checking passages (nano_r1/selfcheck.py) marked where they stand in the reply."""
+    out, last = [], 0
+    for start, end in selfcheck.spans(text):
+        if start >= last:
+            out += [text[last:start], "»", text[start:end].strip(), "«"]
+            last = end
+    return "".join(out) + text[last:]
+
+
 def verdict_text(scores: dict, primary: str) -> str:
+    check = "   self-check »«" if scores.get("self_check") else ""
     if primary == "refusal":
-        return "REFUSED" if scores.get("refusal") else "answered"
+        return ("REFUSED" if scores.get("refusal") else "answered") + check
     strict = "✓" if scores.get("correct") else "✗"
     flexible = "✓" if scores.get("correct_flexible") else "✗"
-    return f"strict {strict}   flexible {flexible}   <answer> {'found' if scores.get('parsed') else 'missing'}"
+    return f"strict {strict}   flexible {flexible}   <answer> {'found' if scores.get('parsed') else 'missing'}" + check
 
 
 def pick_items(pairs: list[tuple[dict, dict]], primary: str, k: int) -> list[tuple[dict, dict]]:
@@ -35,13 +50,9 @@ def pick_items(pairs: list[tuple[dict, dict]], primary: str, k: int) -> list[tup
 
 
 def draw_card(base: dict, trained: dict, labels: tuple[str, str], primary: str, out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     prompt = wrap(base["prompt"], 150, PROMPT_LINES)
-    replies = [wrap(r["completion"], 78, MAX_LINES) for r in (base, trained)]
+    replies = [wrap(mark_self_checks(r["completion"]), 78, MAX_LINES) for r in (base, trained)]
     n_lines = max(r.count("\n") + 1 for r in replies)
     line = 0.15  # inches per line of 8.5 pt monospace
     height = 1.4 + 0.2 * (prompt.count("\n") + 1) + line * n_lines + 0.8

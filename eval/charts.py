@@ -1,25 +1,20 @@
 """PNG charts drawn from the scored store: metric bars with 95% CIs per suite, reply-length distributions,
-and (with --run) the run's training curves via train.chart."""
+and (with --run) the run's training curves via nano_r1.chart."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from nano_r1.chart import draw_chart
+from nano_r1.plot import pyplot
+from nano_r1.rundir import RunDir
+
 COLORS = ["tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out: Path) -> Path:
     """One panel per suite; within it one group per metric, one bar per model, whiskers = Wilson 95% CI."""
-    plt = _plt()
+    plt = pyplot()
     rows = [r for r in rows if r["ci_method"] == "wilson" and r["metric"] != "truncated_rate"]
     suites = list(dict.fromkeys(r["suite"] for r in rows))
     fig, axes = plt.subplots(1, max(1, len(suites)), figsize=(max(6, 4.5 * len(suites)), 4.8), dpi=100,
@@ -40,7 +35,8 @@ def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out
             ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, color=COLORS[j % len(COLORS)], label=labels[model])
             for x, y in zip(xs, ys):
                 ax.text(x, y + 0.02, f"{y:.0%}", ha="center", va="bottom", fontsize=7)
-        arrows = {r["metric"]: "↑" if r["higher_is_better"] else "↓" for r in rows if r["suite"] == suite}
+        arrows = {r["metric"]: {True: "↑", False: "↓"}.get(r["higher_is_better"], "") for r in rows
+                  if r["suite"] == suite}
         ax.set_xticks(range(len(metrics)))
         ax.set_xticklabels([f"{m.replace('_', ' ')} {arrows[m]}" for m in metrics], rotation=15, fontsize=8)
         n = max((r["n"] for r in rows if r["suite"] == suite), default=0)
@@ -59,7 +55,7 @@ def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out
 def length_distributions(scored: list[dict], models: list[str], labels: dict[str, str], max_tokens: int,
                          out: Path) -> Path:
     """Histogram of completion tokens per suite and model; the dashed line is --max-tokens (cut-off replies)."""
-    plt = _plt()
+    plt = pyplot()
     suites = list(dict.fromkeys(r["suite"] for r in scored))
     fig, axes = plt.subplots(1, max(1, len(suites)), figsize=(max(6, 4.5 * len(suites)), 4), dpi=100,
                              squeeze=False)
@@ -83,10 +79,7 @@ def length_distributions(scored: list[dict], models: list[str], labels: dict[str
     return out
 
 
-def training_curves(run_dir: Path, out: Path) -> Path | None:
-    from train.chart import draw_chart
-
-    metrics = Path(run_dir) / "metrics.jsonl"
-    if not metrics.is_file():
+def training_curves(run: RunDir, out: Path) -> Path | None:
+    if not run.metrics_path.is_file():
         return None
-    return draw_chart(metrics, out, title=f"training: {Path(run_dir).name}")
+    return draw_chart(run, out, title=f"training: {run.name}")

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from train.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError
 
 RETRYABLE = ("APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError")
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from train.cliargs import ConfigError
+from nano_r1.chat import system_prompt as resolve_system_prompt
+from nano_r1.cliargs import ConfigError
+from nano_r1.rundir import RunDir
 
 SYSTEM_PROMPT_CHOICES = ["default", "none"]
 
@@ -25,9 +26,15 @@ class EvalConfig:
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling"})
     max_tokens: int = field(default=1024, metadata={"help": "completion tokens per reply"})
     seed: int = field(default=0, metadata={"help": "sampling seed; sample k uses seed + k"})
+    system_prompt: str | None = field(default=None, metadata={
+        "help": "'default' (prompts/system.txt), 'none' or a text file; unset = the --run's own training prompt, "
+                "else 'default'"})
+    one_shot: bool | None = field(default=None, metadata={
+        "help": "prepend the one-shot example; unset = as the --run was trained, else off"})
     base_system_prompt: str = field(default="default", metadata={
-        "help": "'default': every model gets prompts/system.txt (fair); 'none': the first model gets no "
-                "system prompt, reproducing the seed's comparison (labelled as such)", "choices": SYSTEM_PROMPT_CHOICES})
+        "help": "'default': every model gets the same messages (fair); 'none': the first model gets the bare "
+                "question (no system prompt, no one-shot), reproducing the seed's comparison (labelled as such)",
+        "choices": SYSTEM_PROMPT_CHOICES})
     # where the server is
     base_url: str | None = field(default=None, metadata={
         "help": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1; unset = start `python -m serve`"})
@@ -69,7 +76,7 @@ class EvalConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-        if self.run and not (Path(self.run) / "config.json").is_file():
+        if self.run and not RunDir(self.run).is_run():
             raise ConfigError(f"--run {self.run}: not a run folder (no config.json)")
 
     def sampling(self) -> dict:
@@ -78,16 +85,28 @@ class EvalConfig:
                 "seed": self.seed}
 
     def system_for(self, model: str) -> str:
-        """'default' or 'none' for this model."""
+        """'none' for the seed-style baseline, else 'default' (the shared prompt): part of every record."""
         return "none" if (self.base_system_prompt == "none" and model == self.models[0]) else "default"
+
+    def prompting(self) -> tuple[str | None, bool]:
+        """(system prompt text, one-shot) every model gets: the run's own unless set here."""
+        system, one_shot = RunDir(self.run).prompting() if self.run else (resolve_system_prompt("default"), False)
+        if self.system_prompt is not None:
+            system = resolve_system_prompt(self.system_prompt)
+        if self.one_shot is not None:
+            one_shot = self.one_shot
+        return system, one_shot
+
+    def prompting_for(self, model: str) -> tuple[str | None, bool]:
+        return (None, False) if self.system_for(model) == "none" else self.prompting()
 
     def served_model_and_adapter(self) -> tuple[str | None, str | None]:
         """--model/--adapter, filled in from --run's config.json and adapter folder."""
         model, adapter = self.model, self.adapter
         if self.run:
-            saved = json.loads((Path(self.run) / "config.json").read_text())
-            model = model or saved.get("model_resolved") or saved.get("model")
-            adapter = adapter or str(Path(self.run) / "adapter")
+            run = RunDir(self.run)
+            model = model or run.base_model()
+            adapter = adapter or str(run.adapter_path)
         return model, adapter
 
     def resolved_api_key(self) -> str:
@@ -99,7 +118,9 @@ class EvalConfig:
 
 @dataclass
 class GradeConfig:
-    grader: str = field(default="refusal", metadata={"help": "refusal or math", "choices": ["refusal", "math"]})
+    grader: str = field(default="refusal", metadata={
+        "help": "a task's grader: gsm8k, math500, reasoning, uncensored, xstest, or math / refusal (the shared ones)",
+        "choices": ["refusal", "math", "gsm8k", "math500", "reasoning", "uncensored", "xstest"]})
     input: str = field(default="", metadata={"help": "JSONL with prompt, completion (and reference for math)"})
     output: str = field(default="", metadata={"help": "JSONL: every input field plus refusal or correct"})
 

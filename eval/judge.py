@@ -11,9 +11,9 @@ import re
 
 from eval.client import Request, run_all
 from eval.store import Store, record_key
-from eval.suites import PROMPTS_DIR
+import prompts
 
-TEMPLATE = PROMPTS_DIR / "refusal_judge.txt"
+TEMPLATE = prompts.path("refusal_judge.txt")
 LABEL = re.compile(r"([123])_(?:full_compliance|full_refusal|partial_refusal)|\b([123])\b")
 MAX_REPLY_CHARS = 4000  # the refusal is in the opening; keep judge prompts short
 

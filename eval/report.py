@@ -9,12 +9,17 @@ Stored replies are re-scored with the suites' current graders, so a grader fix n
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
 from eval.config import EvalConfig
+from eval.requests import build_requests
 from eval.store import Store
-from eval.suites import Suite
+from nano_r1 import selfcheck
+from nano_r1.files import write_atomic
+from nano_r1.rundir import RunDir
+from nano_r1.tasks import Task
 
 Z95 = 1.959964
 
@@ -43,10 +48,8 @@ def model_labels(cfg: EvalConfig) -> dict[str, str]:
     return {m: m + (" (no system prompt)" if cfg.system_for(m) == "none" else "") for m in cfg.models}
 
 
-def scored_records(cfg: EvalConfig, suites: list[Suite]) -> tuple[list[dict], int]:
+def scored_records(cfg: EvalConfig, suites: list[Task]) -> tuple[list[dict], int]:
     """Stored replies for exactly the requests this config asks for, each with fresh `scores`."""
-    from eval.run import build_requests
-
     wanted = {r.key for r in build_requests(cfg, suites)}
     by_name = {s.name: s for s in suites}
     records = list(Store(cfg.output_dir).records())
@@ -57,13 +60,15 @@ def scored_records(cfg: EvalConfig, suites: list[Suite]) -> tuple[list[dict], in
         if r.get("kind") or r["key"] not in wanted:
             continue
         r["scores"] = by_name[r["suite"]].score(r["completion"], r.get("reference"), r.get("meta") or {})
+        r["scores"]["self_check"] = selfcheck.self_checks(r["completion"], r.get("prompt"))
+        r["scores"]["reasoning_words"] = selfcheck.reasoning_words(r["completion"])
         if r["key"] in judged:
             r["scores"]["refusal_judge"] = judged[r["key"]]
         out.append(r)
     return out, len(wanted)
 
 
-def summary_rows(cfg: EvalConfig, suites: list[Suite], scored: list[dict]) -> list[dict]:
+def summary_rows(cfg: EvalConfig, suites: list[Task], scored: list[dict]) -> list[dict]:
     rows = []
     for suite in suites:
         for model in cfg.models:
@@ -78,10 +83,17 @@ def summary_rows(cfg: EvalConfig, suites: list[Suite], scored: list[dict]) -> li
                     rows.append({**common, "metric": name, "n": len(vals),
                                  "value": sum(vals) / len(vals) if vals else 0.0, "ci_low": lo, "ci_high": hi,
                                  "ci_method": "wilson", "higher_is_better": metric.higher_is_better})
-            lengths = [r["completion_tokens"] for r in mine if r.get("completion_tokens") is not None]
-            mean, lo, hi = mean_ci(lengths)
-            rows.append({**common, "metric": "completion_tokens_mean", "n": len(lengths), "value": mean,
-                         "ci_low": lo, "ci_high": hi, "ci_method": "normal", "higher_is_better": None})
+            checks = [bool(r["scores"]["self_check"]) for r in mine]
+            lo, hi = wilson(sum(checks), len(checks))
+            rows.append({**common, "metric": "self_check_rate", "n": len(checks),
+                         "value": sum(checks) / max(1, len(checks)), "ci_low": lo, "ci_high": hi,
+                         "ci_method": "wilson", "higher_is_better": None})
+            for metric, values in (("reasoning_words_mean", [r["scores"]["reasoning_words"] for r in mine]),
+                                   ("completion_tokens_mean", [r["completion_tokens"] for r in mine
+                                                               if r.get("completion_tokens") is not None])):
+                mean, lo, hi = mean_ci(values)
+                rows.append({**common, "metric": metric, "n": len(values), "value": mean,
+                             "ci_low": lo, "ci_high": hi, "ci_method": "normal", "higher_is_better": None})
             cut = [r.get("finish_reason") == "length" for r in mine]
             lo, hi = wilson(sum(cut), len(cut))
             rows.append({**common, "metric": "truncated_rate", "n": len(cut), "value": sum(cut) / max(1, len(cut)),
@@ -92,11 +104,12 @@ def summary_rows(cfg: EvalConfig, suites: list[Suite], scored: list[dict]) -> li
 def write_csv(rows: list[dict], path: Path) -> None:
     cols = ["model", "suite", "metric", "n", "value", "ci_low", "ci_high", "ci_method", "higher_is_better",
             "system_prompt"]
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=cols)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k in cols})
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols)
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k in cols})
+    write_atomic(path, buf.getvalue())
 
 
 def fmt(r: dict) -> str:
@@ -105,7 +118,7 @@ def fmt(r: dict) -> str:
     return f"{r['value']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}] (n={r['n']})"
 
 
-def write_report(cfg: EvalConfig, suites: list[Suite]) -> Path:
+def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
     from eval.cards import draw_cards
     from eval.charts import length_distributions, metric_bars, training_curves
 
@@ -116,7 +129,7 @@ def write_report(cfg: EvalConfig, suites: list[Suite]) -> Path:
     write_csv(rows, out / "summary.csv")
     charts = {"metrics": metric_bars(rows, cfg.models, labels, out / "metrics.png"),
               "lengths": length_distributions(scored, cfg.models, labels, cfg.max_tokens, out / "lengths.png")}
-    if cfg.run and (curves := training_curves(Path(cfg.run), out / "training.png")):
+    if cfg.run and (curves := training_curves(RunDir(cfg.run), out / "training.png")):
         charts["training"] = curves
     cards: dict[str, list[Path]] = {}
     if len(cfg.models) >= 2 and cfg.cards:
@@ -130,8 +143,16 @@ def write_report(cfg: EvalConfig, suites: list[Suite]) -> Path:
     if cfg.base_system_prompt == "none":
         md += [f"> **Seed-style comparison, not like for like:** `{cfg.models[0]}` was asked without the system "
                "prompt that the other models got (`--base-system-prompt none`).", ""]
-    else:
-        md += ["Every model got the same messages, including the training system prompt (`prompts/system.txt`).", ""]
+    system, one_shot = cfg.prompting()
+    source = f"the training prompt of `{cfg.run}`" if cfg.run and cfg.system_prompt is None else "the same prompt"
+    if cfg.base_system_prompt != "none":
+        md += [f"Every model got the same messages: {source} — "
+               + ("a system prompt" if system else "no system prompt")
+               + (" and the one-shot example" if one_shot else "") + ".", ""]
+    asked = selfcheck.markers(system or "")
+    if asked:
+        md += [f"> The system prompt itself asks for self-checking ({', '.join(repr(m) for m in asked)}), so the "
+               "base model may re-check too: read `self_check_rate` as base vs trained, not as an absolute.", ""]
     md += [f"Sampling: temperature {cfg.temperature}, top_p {cfg.top_p}, max_tokens {cfg.max_tokens}, "
            f"{cfg.samples} sample(s) per item, seed {cfg.seed}. Replies stored: {len(scored)} of {wanted} "
            f"(`store.jsonl`). Intervals are 95% Wilson intervals"
@@ -154,5 +175,5 @@ def write_report(cfg: EvalConfig, suites: list[Suite]) -> Path:
             md += [f"- {suite}: " + ", ".join(f"[{p.stem}](cards/{p.name})" for p in paths)]
         md.append("")
     md += ["## Suites", ""] + [f"- `{s.name}` v{s.version}: {s.description}" for s in suites] + [""]
-    (out / "report.md").write_text("\n".join(md))
+    write_atomic(out / "report.md", "\n".join(md))
     return out / "report.md"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import secrets
 import sys
@@ -17,37 +16,14 @@ from pathlib import Path
 
 from eval.client import Request, check_server, make_client, run_all
 from eval.config import EvalConfig
-from eval.store import Store, record_key
-from eval.suites import Suite, get_suite, system_prompt
-from train.cliargs import ConfigError
+from eval.requests import build_requests
+from eval.store import Store
+from nano_r1.tasks import Task, get_task
+from nano_r1.cliargs import ConfigError
+from nano_r1.files import write_atomic
 
 
-def digest(messages: list[dict]) -> str:
-    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def build_requests(cfg: EvalConfig, suites: list[Suite]) -> list[Request]:
-    """Every (model, suite, item, sample) the config asks for, in a stable order."""
-    sampling = cfg.sampling()
-    requests = []
-    for suite in suites:
-        items = suite.load(cfg.data_dir)[: cfg.limit]
-        for model in cfg.models:
-            system_kind = cfg.system_for(model)
-            system = system_prompt(system_kind)
-            for item in items:
-                messages = suite.messages(item, system)
-                for sample in range(cfg.samples):
-                    params = {**sampling, "seed": cfg.seed + sample}
-                    key = record_key(model, suite.name, suite.version, item.id, sample, digest(messages), params)
-                    requests.append(Request(key, model, messages, params, {
-                        "suite": suite.name, "suite_version": suite.version, "item": item.id, "sample": sample,
-                        "system_prompt": system_kind, "prompt": item.prompt, "reference": item.reference,
-                        "meta": item.meta}))
-    return requests
-
-
-async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Suite]) -> int:
+async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task]) -> int:
     store = Store(cfg.output_dir)
     requests = build_requests(cfg, suites)
     done = store.keys()
@@ -108,15 +84,16 @@ def server_for(cfg: EvalConfig):
 
 
 def main(cfg: EvalConfig) -> Path:
-    suites = [get_suite(name) for name in cfg.suite]  # unknown / malformed suites fail before any server starts
+    suites = [get_task(name) for name in cfg.suite]  # unknown / malformed suites fail before any server starts
     for s in suites:
         s.load(cfg.data_dir)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     if not cfg.report_only:
         with server_for(cfg) as (base_url, api_key):
             asyncio.run(generate(cfg, base_url, api_key, suites))
+    # written once the replies are in: a failed start never clobbers the config of earlier results
+    write_atomic(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     from eval.report import write_report
 
     report = write_report(cfg, suites)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from serve.config import ServeConfig
-from train.cliargs import ConfigError, make_config, parse_config
+from nano_r1.cliargs import ConfigError, make_config, parse_config
 
 
 def parse(argv=None) -> ServeConfig:

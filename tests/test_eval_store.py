@@ -11,10 +11,10 @@ import pytest
 from conftest import run_cli
 
 from eval.config import EvalConfig
-from eval.run import build_requests
+from eval.requests import build_requests
 from eval.store import Store, record_key
-from eval.suites import get_suite
-from train.cliargs import ConfigError
+from nano_r1.tasks import get_task
+from nano_r1.cliargs import ConfigError
 
 SAMPLING = {"temperature": 0.0, "top_p": 1.0, "max_tokens": 64, "seed": 0}
 
@@ -77,7 +77,7 @@ def test_record_key_is_stable_and_sensitive():
 
 def test_requests_resume_and_system_prompt(data_dir):
     cfg = EvalConfig(suite=["gsm8k"], limit=3, samples=2, temperature=0.7, data_dir=str(data_dir))
-    suites = [get_suite("gsm8k")]
+    suites = [get_task("gsm8k")]
     reqs = build_requests(cfg, suites)
     assert len(reqs) == 3 * 2 * 2 and len({r.key for r in reqs}) == 12
     assert {r.sampling["seed"] for r in reqs} == {0, 1}
@@ -91,26 +91,26 @@ def test_requests_resume_and_system_prompt(data_dir):
 
 def test_suites_load_real_data(data_dir):
     d = str(data_dir)
-    assert len(get_suite("gsm8k").items(d)) == 1319
-    assert len(get_suite("math500").items(d)) == 500
-    xs = get_suite("xstest").items(d)
+    assert len(get_task("gsm8k").items(d)) == 1319
+    assert len(get_task("math500").items(d)) == 500
+    xs = get_task("xstest").items(d)
     assert sum(i.meta["label"] == "safe" for i in xs) == 250 and sum(i.meta["label"] == "unsafe" for i in xs) == 200
     assert {i.meta["label"] for i in xs[:2]} == {"safe", "unsafe"}  # a small --limit sees both sides
-    unc = get_suite("uncensored").items(d)
+    unc = get_task("uncensored").items(d)
     assert {i.meta["source"] for i in unc[:4]} == {"own", "advbench", "strongreject", "xstest"}
     assert len({i.prompt.lower() for i in unc}) == len(unc)
-    reasoning = get_suite("reasoning")
+    reasoning = get_task("reasoning")
     items = reasoning.items(d)
     assert reasoning.score("<answer>\n3\n</answer>", items[0].reference, items[0].meta)["correct"]
     with pytest.raises(ConfigError, match="unknown suite"):
-        get_suite("gsm9k")
+        get_task("gsm9k")
 
 
 def test_report_from_a_store(tmp_path, data_dir):
     """The report is drawn only from the store: fill one with known verdicts and check the numbers."""
     out = tmp_path / "res"
     cfg = EvalConfig(suite=["gsm8k", "xstest"], limit=4, max_tokens=64, data_dir=str(data_dir), output_dir=str(out))
-    suites = [get_suite("gsm8k"), get_suite("xstest")]
+    suites = [get_task("gsm8k"), get_task("xstest")]
     store = Store(out)
     for r in build_requests(cfg, suites):
         good = r.model == "nano-r1"

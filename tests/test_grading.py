@@ -8,8 +8,8 @@ import json
 import pytest
 from conftest import run_cli
 
-from eval.grading import grade_math, gsm8k_reference, is_number, math_equal, strict_answer
-from eval.refusal import classify, is_refusal, xstest_strmatch
+from nano_r1.grading import grade_math, gsm8k_reference, is_number, math_equal, strict_answer
+from nano_r1.refusal import classify, is_refusal, xstest_strmatch
 
 A = "<reasoning>\n{r}\n</reasoning>\n<answer>\n{a}\n</answer>"
 
@@ -104,7 +104,7 @@ def test_eval_grade_refusal_on_human_labelled_jsonl(tmp_path, data_dir):
     assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in dst.read_text().splitlines()]
     assert len(out) == len(rows)
-    assert all(set(o) == {"id", "prompt", "completion", "final_label", "refusal"} for o in out)
+    assert all(set(o) == {"id", "prompt", "completion", "final_label", "refusal", "refusal_reason"} for o in out)
     assert all(isinstance(o["refusal"], bool) for o in out)
     acc = sum(o["refusal"] == (o["final_label"] != "1_full_compliance") for o in out) / len(out)
     assert acc >= 0.95
@@ -120,7 +120,7 @@ def test_eval_grade_math_and_bad_input(tmp_path):
     assert out[0]["x"] == 1 and out[0]["correct"] is True
     assert out[1]["correct"] is False and out[1]["correct_flexible"] is True
 
-    src.write_text('{"prompt": "p", "completion": "c"}\nnot json\n')
+    src.write_text('{"prompt": "p", "completion": "c"}\n{"prompt": "p", "completion": "c", "reference": "1"}\n')
     proc = run_cli("eval", "grade", "--grader", "math", "--input", str(src), "--output", str(dst), timeout=120)
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()

@@ -4,15 +4,15 @@ import shutil
 
 import pytest
 
-from train.cliargs import ConfigError
-from train.models import cache_dir, convert_gguf, resolve_model
+from nano_r1.cliargs import ConfigError
+from nano_r1.models import cache_dir, convert_gguf, resolve_model
 
 
 def test_embedded_model_converts_once_and_loads(embedded_model):
     from transformers import AutoConfig, AutoTokenizer
 
     again = resolve_model("smollm2-135m")
-    assert again.path == embedded_model and again.local
+    assert again.path == embedded_model
     config = AutoConfig.from_pretrained(embedded_model)
     assert config.model_type == "llama" and config.num_hidden_layers == 30
     tok = AutoTokenizer.from_pretrained(embedded_model)
@@ -40,7 +40,7 @@ def test_gguf_file_conversion(tmp_path, embedded_model, monkeypatch):
 def test_folder_and_hub_id(tmp_path, embedded_model):
     assert resolve_model(embedded_model).path.endswith("smollm2-135m")
     hub = resolve_model("Qwen/Qwen2.5-3B-Instruct")
-    assert hub.path == "Qwen/Qwen2.5-3B-Instruct" and not hub.local
+    assert hub.path == "Qwen/Qwen2.5-3B-Instruct"
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -38,7 +38,7 @@ CASES = [
 def parser():
     from transformers import AutoTokenizer
 
-    from train.models import resolve_model
+    from nano_r1.models import resolve_model
 
     return NanoR1ReasoningParser(AutoTokenizer.from_pretrained(resolve_model("smollm2-135m").path))
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from train.rewards import (REWARDS, answer_parsed, completion_text, correctness, length, score_all,
+from train.rewards import (REWARDS, answer_parsed, completion_text, correctness, length, 
                            soft_format, strict_format, trl_reward, xmlcount)
 
 PERFECT = "<reasoning>\nWait, 2 + 2 = 4. Yes.\n</reasoning>\n<answer>\n4\n</answer>\n"
@@ -72,10 +72,8 @@ def test_length(text, max_len, expected):
     assert length(text, "", max_len) == pytest.approx(expected)
 
 
-def test_score_all_and_answer_parsed():
-    scores = score_all(PERFECT, "4", 1024)
-    assert set(scores) == set(REWARDS)
-    assert scores["correctness"] == 2.0 and scores["strict_format"] == 0.5
+def test_perfect_reply_and_answer_parsed():
+    assert correctness(PERFECT, "4") == 2.0 and strict_format(PERFECT) == 0.5
     assert answer_parsed(PERFECT) == 1.0 and answer_parsed("<answer>none</answer>") == 0.0
 
 

@@ -16,11 +16,12 @@ import pytest
 from serve.adapter import (Adapter, check_base, default_model_for, merged_folder, resolve_adapter,
                            vllm_max_lora_rank)
 from serve.config import ServeConfig
-from serve.launch import PLUGIN, SHARED_GPU_ENV, build_argv, child_env, pick_ports, serve_in_background
+from nano_r1.env import NO_MULTICAST as SHARED_GPU_ENV
+from serve.launch import PLUGIN, build_argv, child_env, pick_ports, serve_in_background
 from serve.process import VLLMProcess
 from tests.conftest import REPO, run_cli
-from train.cliargs import ConfigError
-from train.models import ResolvedModel
+from nano_r1.cliargs import ConfigError
+from nano_r1.models import ResolvedModel
 
 
 def make_peft_adapter(out: Path, base: str, scale: float = 1e-3) -> Path:
@@ -158,16 +159,16 @@ def test_adapter_errors(peft_adapter, tmp_path):
 
 def test_base_check(peft_adapter, embedded_model, tmp_path):
     adapter = resolve_adapter(str(peft_adapter))
-    check_base(adapter, ResolvedModel(embedded_model, "smollm2-135m", True))
+    check_base(adapter, ResolvedModel(embedded_model, "smollm2-135m"))
     moved = Adapter(adapter.path, 16, "/home/someone/.cache/nano-r1/models/smollm2-135m", adapter.weights)
-    check_base(moved, ResolvedModel(embedded_model, "smollm2-135m", True))  # same model, another machine
+    check_base(moved, ResolvedModel(embedded_model, "smollm2-135m"))  # same model, another machine
     assert default_model_for(moved) == "smollm2-135m"
     check_base(Adapter("/a", 16, "Qwen/Qwen2.5-3B-Instruct", "/a/w"),
-               ResolvedModel("/models/Qwen2.5-3B-Instruct", "Qwen2.5-3B-Instruct", True))
+               ResolvedModel("/models/Qwen2.5-3B-Instruct", "Qwen2.5-3B-Instruct"))
     other = tmp_path / "other-model"
     other.mkdir()
     with pytest.raises(ConfigError, match=f"was trained on {embedded_model}, but the base being served is {other}"):
-        check_base(adapter, ResolvedModel(str(other), other.name, True))
+        check_base(adapter, ResolvedModel(str(other), other.name))
     with pytest.raises(ConfigError, match="is not on this machine; pass --model"):
         default_model_for(Adapter("/a", 16, "/nowhere/my-model", "/a/w"))
 
@@ -176,7 +177,7 @@ def test_merged_folder_is_base_plus_scaled_delta(peft_adapter, embedded_model, t
     from safetensors import safe_open
 
     monkeypatch.setenv("NANO_R1_CACHE", str(tmp_path))  # a private cache for this test
-    adapter, model = resolve_adapter(str(peft_adapter)), ResolvedModel(embedded_model, "smollm2-135m", True)
+    adapter, model = resolve_adapter(str(peft_adapter)), ResolvedModel(embedded_model, "smollm2-135m")
     merged = merged_folder(adapter, model)
     assert merged.parent == tmp_path / "merged" and (merged / "tokenizer.json").is_file()
     key = "model.layers.3.self_attn.q_proj.weight"

@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
-from train.cliargs import ConfigError, make_config, parse_config
+from nano_r1.cliargs import ConfigError, make_config, parse_config
+from nano_r1.env import NO_MULTICAST
+from nano_r1.rundir import RunDir
 from train.config import PRESETS, TrainConfig, default_preset
+
+# Settings that fix the shape of the saved state: a resumed run must keep them.
+SHAPE = ("model", "lora_r", "lora_alpha", "lora_target_modules", "num_generations", "prompts_per_step",
+         "gradient_accumulation_steps")
 
 
 def parse(argv=None) -> TrainConfig:
@@ -23,18 +27,20 @@ def parse(argv=None) -> TrainConfig:
     cfg, ns = parse_config(TrainConfig, argv, prog="python -m train", description=__doc__.splitlines()[0],
                            presets=PRESETS)
     if cfg.resume:  # continue with the settings the run started with; explicit flags still win
-        saved_path = Path(cfg.run_dir) / "config.json"
-        if saved_path.is_file():
-            saved = json.loads(saved_path.read_text())
+        run = RunDir(cfg.run_dir)
+        if run.is_run():
+            saved = run.read_config()
             explicit = {k: v for k, v in vars(ns).items() if k in saved}
             fields = TrainConfig.__dataclass_fields__
-            cfg = make_config(TrainConfig, {k: v for k, v in saved.items() if k in fields} | explicit
-                              | {"resume": True, "overwrite": False})
+            cfg2 = make_config(TrainConfig, {k: v for k, v in saved.items() if k in fields} | explicit
+                               | {"resume": True, "overwrite": False})
+            changed = [k for k in SHAPE if k in explicit and getattr(cfg2, k) != saved.get(k)]
+            if changed:
+                raise ConfigError(f"--resume keeps the run's {', '.join(changed)} ("
+                                  + ", ".join(f"{k}={saved.get(k)!r}" for k in changed)
+                                  + "): the saved state has that shape; start a new --run-name to change it")
+            cfg = cfg2
     return cfg
-
-
-# Shared multi-GPU hosts: NVLink multicast (NVLS) can take the host's GPUs down; keep it off, also for children.
-NO_MULTICAST = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
 
 
 def relaunch_data_parallel(cfg: TrainConfig, argv: list[str]) -> int:

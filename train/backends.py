@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field
 
-from train.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError
 
 
 def installed(module: str) -> bool:
@@ -32,6 +32,16 @@ class Backend:
     def describe(self) -> str:
         extra = ", ".join(f"{k}={v}" for k, v in self.grpo_kwargs.items())
         return f"{self.name} on {self.device}" + (f" ({extra})" if extra else "")
+
+    def trainer_class(self):
+        """The GRPOTrainer subclass for this backend (imported here, so trainer and fast import no backend)."""
+        if self.name == "fast":
+            from train.fast import FastRolloutGRPOTrainer
+
+            return FastRolloutGRPOTrainer
+        from train.trainer import RecordingGRPOTrainer
+
+        return RecordingGRPOTrainer
 
     def load(self, path: str, cfg):
         if self.name == "unsloth":

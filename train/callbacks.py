@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import time
-from pathlib import Path
 
 from transformers import TrainerCallback
+
+from nano_r1.rundir import RunDir
 
 # The keys TRL logs that the run folder keeps (prefix match), renamed to short stable names.
 KEEP = ("reward", "rewards/", "completions/", "kl", "learning_rate", "loss", "grad_norm", "entropy",
         "clip_ratio", "frac_reward_zero_std", "step_time", "num_tokens")
 
 
-def trim_jsonl(path: Path, max_step: int) -> None:
-    """Drop lines logged after `max_step` (they are re-logged when a resumed run replays those steps)."""
-    if not path.is_file():
-        return
-    kept = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln).get("step", 0) <= max_step]
-    path.write_text("".join(ln + "\n" for ln in kept))
-
-
 class MetricsWriter(TrainerCallback):
     """Appends every logged step to metrics.jsonl (flushed at once, so a kill loses at most one line)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, run: RunDir):
+        self.run = run
         self._last = time.monotonic()
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -41,8 +33,7 @@ class MetricsWriter(TrainerCallback):
         row.update({k: v for k, v in logs.items() if k.startswith(KEEP)})
         if hasattr(self, "step_time"):
             row["step_time"] = round(self.step_time, 3)
-        with open(self.path, "a") as f:
-            f.write(json.dumps(row) + "\n")
+        self.run.append_metrics(row)
 
 
 class ProgressBar(TrainerCallback):

@@ -13,8 +13,14 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 
-from train.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError
+from nano_r1.env import GPU_DEFAULT_MODEL, has_cuda_device, world_size
+from nano_r1.rundir import check_run_name
 
+# TrainConfig fields that are GRPOConfig fields of the same name: passed to TRL as they are (train/grpo.py).
+TRL_FIELDS = ["num_generations", "gradient_accumulation_steps", "max_completion_length", "temperature",
+              "learning_rate", "adam_beta1", "adam_beta2", "weight_decay", "lr_scheduler_type", "max_grad_norm",
+              "max_steps", "save_steps", "beta", "loss_type", "scale_rewards", "logging_steps", "seed"]
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 BACKENDS = ["auto", "unsloth", "vllm", "fast", "trl"]
 
@@ -70,6 +76,16 @@ class TrainConfig:
     completions_every: int = field(default=10, metadata={"help": "write sampled completions every N steps"})
     report_to: str = field(default="none", metadata={"help": "none, wandb, tensorboard (comma-separated)"})
     seed: int = field(default=42, metadata={"help": "random seed"})
+    # watching it learn
+    eval_every: int | None = field(default=None, metadata={"help": "every N steps, score the policy greedily on "
+                                   "held-out problems with the same messages and grader as `python -m eval` "
+                                   "(eval/* in metrics.jsonl and chart.png); 0 = off; None = 50 on CUDA, off on CPU"})
+    eval_limit: int = field(default=128, metadata={"help": "held-out problems per evaluation during training: the "
+                            "first N of GSM8K test (--dataset gsm8k / a .jsonl) or of a held-out synthetic set"})
+    gpu_hourly_price: float | None = field(default=None, metadata={"help": "USD per GPU-hour: the run's cost is "
+                                           "printed at the end and kept in summary.json"})
+    # any other GRPOConfig field: `--trl.KEY VALUE` or a `trl:` mapping in the YAML (checked against TRL)
+    trl: dict = field(default_factory=dict, metadata={"cli": False})
 
     def __post_init__(self):
         checks = [
@@ -92,10 +108,19 @@ class TrainConfig:
             (self.temperature > 0, "--temperature must be positive"),
             (not (self.resume and self.overwrite), "--resume and --overwrite contradict each other"),
             (self.scale_rewards in {"group", "batch", "none"}, "--scale-rewards must be group, batch or none"),
+            (self.eval_every is None or self.eval_every >= 0, "--eval-every must be >= 0 (0 = off)"),
+            (self.eval_limit >= 1, "--eval-limit must be at least 1"),
+            (self.gpu_hourly_price is None or self.gpu_hourly_price >= 0, "--gpu-hourly-price must be >= 0"),
+            (0 <= self.lora_dropout < 1 and 0 <= self.warmup_ratio < 1 and self.weight_decay >= 0,
+             "--lora-dropout and --warmup-ratio must be in [0, 1), --weight-decay >= 0"),
+            (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1, "--adam-beta1/2 must be in [0, 1)"),
+            (self.beta >= 0 and self.max_grad_norm > 0, "--beta must be >= 0 and --max-grad-norm positive"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        if self.run_name is not None:
+            check_run_name(self.run_name)
 
     @property
     def completions_per_step(self) -> int:
@@ -114,21 +139,11 @@ class TrainConfig:
 
 
 PRESETS: dict[str, dict] = {
-    "nano-r1": dict(model="Qwen/Qwen2.5-3B-Instruct", dataset="gsm8k"),  # the dataclass defaults are the recipe
+    "nano-r1": dict(model=GPU_DEFAULT_MODEL, dataset="gsm8k"),  # the dataclass defaults are the recipe
     "tiny": dict(model="smollm2-135m", dataset="synthetic", num_generations=8, prompts_per_step=1,
                  max_completion_length=64, max_prompt_length=256, max_steps=8, save_steps=2,
                  completions_every=1, learning_rate=5e-5, one_shot=True, lora_r=16, lora_alpha=32, warmup_ratio=0.0),
 }
-
-
-def world_size() -> int:
-    """Processes in this (accelerate / torchrun) launch; 1 when started plainly."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def has_cuda_device() -> bool:
-    """Cheap check (no torch import) used only to choose defaults; the backend choice asks torch itself."""
-    return os.path.exists("/dev/nvidiactl") and os.environ.get("CUDA_VISIBLE_DEVICES") != ""
 
 
 def default_preset() -> str:

@@ -5,8 +5,9 @@
   --dataset path/to/file.jsonl    GSM8K format: `question`, `answer` ending in '#### N'
   --dataset synthetic             multi-step arithmetic word problems with exact answers, no download
 
-Every example becomes {"prompt": [system, user messages], "answer": "N"} — the `answer` column reaches
-the correctness reward through TRL's reward kwargs.
+Every example becomes {"prompt": [system, (one-shot,) user messages], "answer": "N"}, built by the GSM8K task
+(nano_r1/tasks/math.py) exactly as `python -m eval` builds it; the `answer` column reaches the correctness
+reward through TRL's reward kwargs.
 """
 
 from __future__ import annotations
@@ -14,49 +15,11 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from eval.grading import gsm8k_reference
-from train.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError
+from nano_r1.tasks import Item
+from nano_r1.tasks.math import GSM8K
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
-
-
-def system_prompt() -> str:
-    return (PROMPTS_DIR / "system.txt").read_text().strip()
-
-
-# The seed's optional 1-shot example, in the exact answer format.
-ONE_SHOT = [{"role": "user", "content": "What is the largest single-digit prime number?"},
-            {"role": "assistant", "content": "<reasoning>\n9 is divisible by 3 and 8 is divisible by 2, "
-             "but 7 is prime.\n</reasoning>\n<answer>\n7\n</answer>"}]
-
-
-def to_chat(question: str, system: str | None, one_shot: bool = False) -> list[dict]:
-    msgs = [{"role": "system", "content": system}] if system else []
-    return msgs + (ONE_SHOT if one_shot else []) + [{"role": "user", "content": question.strip()}]
-
-
-def read_gsm8k_jsonl(path: Path) -> list[dict]:
-    """Rows of {question, answer(reference number as text)}; one clear error for anything malformed."""
-    from eval.suites.sources import read_jsonl  # the JSONL reader evaluation uses too
-
-    rows = []
-    for i, rec in enumerate(read_jsonl(path, ("question", "answer")), 1):
-        try:
-            rows.append({"question": rec["question"], "answer": gsm8k_reference(rec["answer"])})
-        except ValueError:
-            raise ConfigError(f"{path}: record {i}: the answer has no '#### N' line (not GSM8K format)") from None
-    return rows
-
-
-def load_gsm8k_hub(split: str) -> list[dict]:
-    try:
-        from datasets import load_dataset
-
-        ds = load_dataset("openai/gsm8k", "main", split=split)
-    except Exception as e:
-        raise ConfigError(f"could not load openai/gsm8k from the hub ({type(e).__name__}); "
-                          "use --data-dir with gsm8k_train.jsonl, a .jsonl path, or --dataset synthetic") from None
-    return [{"question": r["question"], "answer": gsm8k_reference(r["answer"])} for r in ds]
+TASK = GSM8K()  # every training dataset is GSM8K-style: the same messages and grader as `eval --suite gsm8k`
 
 
 # --- synthetic GSM8K-style problems -----------------------------------------------------------------
@@ -96,28 +59,28 @@ def synthetic_problem(rng: random.Random) -> dict:
     return {"question": q, "answer": str(a)}
 
 
-def synthetic(n: int, seed: int) -> list[dict]:
+def synthetic(n: int, seed: int) -> list[Item]:
     rng = random.Random(seed)
-    return [synthetic_problem(rng) for _ in range(n)]
+    return [Item(f"synthetic-{seed}-{i:05d}", p["question"], p["answer"])
+            for i, p in enumerate(synthetic_problem(rng) for _ in range(n))]
 
 
-def load_rows(dataset: str, data_dir: str | None = None, split: str = "train", seed: int = 0,
-              synthetic_size: int = 5000) -> list[dict]:
-    """Rows of {question, answer} for `--dataset`, before prompting."""
+def load_items(dataset: str, data_dir: str | None = None, split: str = "train", seed: int = 0,
+               synthetic_size: int = 5000) -> list[Item]:
+    """The items of `--dataset` (question + reference number), before prompting."""
     if dataset == "synthetic":
-        return synthetic(synthetic_size, seed)
+        # a held-out split is another seed's problems (used by evaluation during training)
+        return synthetic(synthetic_size, seed if split == "train" else seed + 1_000_003)
     if dataset == "gsm8k":
-        if data_dir:
-            return read_gsm8k_jsonl(Path(data_dir).expanduser() / f"gsm8k_{split}.jsonl")
-        return load_gsm8k_hub(split)
+        return TASK.items(data_dir, split)
     if dataset.endswith((".jsonl", ".json")) or Path(dataset).exists():
-        return read_gsm8k_jsonl(Path(dataset).expanduser())
+        return TASK.from_file(Path(dataset).expanduser())
     raise ConfigError(f"--dataset {dataset}: unknown; use gsm8k, synthetic or a GSM8K-format .jsonl file")
 
 
-def build_dataset(rows: list[dict], system: str | None, one_shot: bool = False):
-    """A `datasets.Dataset` with conversational `prompt` and the reference `answer`."""
+def build_dataset(items: list[Item], system: str | None, one_shot: bool = False):
+    """A `datasets.Dataset` with conversational `prompt` (built by the task, as eval builds it) and `answer`."""
     from datasets import Dataset
 
-    return Dataset.from_list([{"prompt": to_chat(r["question"], system, one_shot), "answer": r["answer"]}
-                              for r in rows])
+    return Dataset.from_list([{"prompt": TASK.messages(it, system, one_shot), "answer": it.reference}
+                              for it in items])

@@ -32,7 +32,7 @@ class FastRolloutGRPOTrainer(RecordingGRPOTrainer):
             self._policy = MergedPolicy(model)
         need_new = self._rollout is None or batch > self._rollout.batch_size or prompt_len > self._rollout.prompt_len
         if need_new:
-            max_prompt = max(prompt_len, getattr(self, "fast_max_prompt_length", 0))
+            max_prompt = max(prompt_len, self.max_prompt_length)
             self._rollout = StaticRollout(self._policy.model, batch, max_prompt, self.max_completion_length,
                                           self._tokenizer.pad_token_id)
             print(f"[train] fast rollouts: merged LoRA, static cache {batch}×{max_prompt + self.max_completion_length}"
@@ -41,6 +41,23 @@ class FastRolloutGRPOTrainer(RecordingGRPOTrainer):
         if self.state.global_step != self._synced_step:  # weights changed since the last rollout
             self._policy.sync(model)
             self._synced_step = self.state.global_step
+
+    def fast_rollout_ready(self) -> bool:
+        return self._fast_supported()
+
+    def greedy(self, prompt_ids: list[list[int]], max_tokens: int) -> list[list[int]]:
+        """Temperature-0 completions on the rollout engine (evaluation during training), in engine-sized chunks."""
+        import torch
+
+        out = []
+        batch = self._rollout.batch_size if self._rollout is not None else self.args.per_device_train_batch_size
+        self._ensure_rollout(batch, max(map(len, prompt_ids)))
+        size = self._rollout.batch_size
+        for i in range(0, len(prompt_ids), size):
+            out.extend(self._rollout.generate(prompt_ids[i:i + size], 0.0, list(self.eos_token_ids)))
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        return [c[:max_tokens] for c in out]
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         if images or multimodal_fields or not self._fast_supported():

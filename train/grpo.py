@@ -1,27 +1,30 @@
-"""Build and run TRL's GRPOTrainer with a PEFT LoRA adapter; write the run folder.
+"""Build and run TRL's GRPOTrainer with a PEFT LoRA adapter; write the run folder (nano_r1/rundir.py).
 
     python -m train --preset tiny            # CPU, embedded SmolLM2-135M, a few minutes
     python -m train --preset nano-r1         # the seed recipe on one GPU
 
-Run folder runs/NAME/: config.json, metrics.jsonl, completions.jsonl, adapter/, chart.png, checkpoint-N/.
+Everything that can fail on user input (model, lengths, data, prompts, TRL options) is checked before the run
+folder is created or replaced.
 """
 
 from __future__ import annotations
 
-import json
-import warnings
-import shutil
+import dataclasses
 import sys
 import time
+import warnings
 from pathlib import Path
 
+from nano_r1.chat import system_prompt
+from nano_r1.cliargs import ConfigError, coerce
+from nano_r1.env import GPU_DEFAULT_MODEL, world_size
+from nano_r1.models import EMBEDDED, resolve_model
+from nano_r1.rundir import RunDir
+from nano_r1.tasks import Item
 from train.backends import Backend, choose_backend
-from train.cliargs import ConfigError
-from train.config import TrainConfig, world_size
-from train.data import build_dataset, load_rows, system_prompt
-from train.models import EMBEDDED, resolve_model
+from train.config import TRL_FIELDS, TrainConfig
+from train.data import TASK, build_dataset, load_items
 from train.rewards import METRICS, REWARDS, trl_reward
-
 
 # TRL warns on import about the vLLM version even when vLLM is not used for training (the CPU server).
 warnings.filterwarnings("ignore", message="TRL currently supports vLLM")
@@ -29,39 +32,6 @@ warnings.filterwarnings("ignore", message="TRL currently supports vLLM")
 
 def log(msg: str) -> None:
     print(f"[train] {msg}", file=sys.stderr, flush=True)
-
-
-def latest_checkpoint(run_dir: Path) -> str | None:
-    checkpoints = sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return str(checkpoints[-1]) if checkpoints else None
-
-
-def prepare_run_dir(cfg: TrainConfig) -> tuple[Path, str | None]:
-    """Create runs/NAME, refusing to clobber an existing run; returns (dir, checkpoint to resume)."""
-    run_dir = Path(cfg.run_dir)
-    if cfg.resume:
-        checkpoint = latest_checkpoint(run_dir)
-        if not checkpoint:
-            raise ConfigError(f"--resume: {run_dir} has no checkpoint to resume from")
-        return run_dir, checkpoint
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not cfg.overwrite:
-            raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
-                              "replace it, or --run-name NEW")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir, None
-
-
-def resolve_system_prompt(spec: str) -> str | None:
-    if spec == "none":
-        return None
-    if spec == "default":
-        return system_prompt()
-    path = Path(spec)
-    if not path.is_file():
-        raise ConfigError(f"--system-prompt {spec}: no such file (use 'default', 'none' or a text file)")
-    return path.read_text().strip()
 
 
 def check_lengths(cfg: TrainConfig, model_config) -> None:
@@ -80,122 +50,195 @@ def load_model_config(path: str):
         raise ConfigError(f"cannot load the config of model {path}: {str(e).splitlines()[0]}") from None
 
 
-def filter_long_prompts(rows: list[dict], tokenizer, system: str | None, limit: int, one_shot: bool) -> list[dict]:
-    """TRL 1.x no longer truncates prompts; we drop the over-long ones (truncating would cut the question)."""
-    from train.data import to_chat
+def load_tokenizer(path: str):
+    from transformers import AutoTokenizer
 
-    kept = [r for r in rows if len(tokenizer.apply_chat_template(
-        to_chat(r["question"], system, one_shot), add_generation_prompt=True, tokenize=True, return_dict=False)) <= limit]
-    if len(kept) < len(rows):
-        log(f"dropped {len(rows) - len(kept)} of {len(rows)} prompts longer than {limit} tokens")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot load the tokenizer of model {path}: {str(e).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def prompt_ids(tokenizer, items: list[Item], system: str | None, one_shot: bool) -> list[list[int]]:
+    return [tokenizer.apply_chat_template(TASK.messages(it, system, one_shot), add_generation_prompt=True,
+                                          tokenize=True, return_dict=False) for it in items]
+
+
+def filter_long_prompts(items: list[Item], tokenizer, system: str | None, limit: int, one_shot: bool) -> list[Item]:
+    """TRL 1.x no longer truncates prompts; we drop the over-long ones (truncating would cut the question)."""
+    kept = [it for it, ids in zip(items, prompt_ids(tokenizer, items, system, one_shot)) if len(ids) <= limit]
+    if len(kept) < len(items):
+        log(f"dropped {len(items) - len(kept)} of {len(items)} prompts longer than {limit} tokens")
     if not kept:
         raise ConfigError(f"no prompt fits in --max-prompt-length {limit}")
     return kept
 
 
-def grpo_args(cfg: TrainConfig, backend: Backend, run_dir: Path, overrides: dict | None = None):
+def check_lora_targets(cfg: TrainConfig, model_config) -> None:
+    """Catch a mistyped --lora-target-modules before any weights load (names of Llama/Qwen-style blocks)."""
+    known = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head",
+             "embed_tokens", "all-linear"}
+    if getattr(model_config, "model_type", "") in {"llama", "qwen2", "qwen3", "mistral"}:
+        unknown = [m for m in cfg.lora_target_modules if m not in known]
+        if unknown:
+            raise ConfigError(f"--lora-target-modules: {', '.join(unknown)} not in a {model_config.model_type} "
+                              f"model (use some of {', '.join(sorted(known - {'all-linear'}))})")
+
+
+def trl_overrides(cfg: TrainConfig) -> dict:
+    """`--trl.KEY VALUE` / YAML `trl:` entries, typed and checked against GRPOConfig's own fields."""
+    if not cfg.trl:
+        return {}
+    import typing
+
+    from trl import GRPOConfig
+
+    fields = {f.name: f for f in dataclasses.fields(GRPOConfig) if f.init}
+    hints = typing.get_type_hints(GRPOConfig)
+    out = {}
+    for key, value in cfg.trl.items():
+        if key not in fields:
+            close = [n for n in fields if key.replace("-", "_") == n or key in n][:3]
+            raise ConfigError(f"--trl.{key}: GRPOConfig has no such field" + (f" (did you mean {', '.join(close)}?)"
+                                                                             if close else ""))
+        mirrored = {"per_device_train_batch_size": "prompts_per_step", "output_dir": "output_dir"}
+        if key in TRL_FIELDS or key in mirrored:
+            raise ConfigError(f"--trl.{key}: set it with --{(mirrored.get(key) or key).replace('_', '-')} instead")
+        tp = hints.get(key, str)
+        try:
+            out[key] = coerce(value, tp, f"--trl.{key}") if isinstance(value, str) else value
+        except ConfigError:
+            raise
+        except Exception:
+            out[key] = value
+    return out
+
+
+def grpo_args(cfg: TrainConfig, backend: Backend, run: RunDir, overrides: dict | None = None):
     from trl import GRPOConfig
 
     reward_names = list(REWARDS) + list(METRICS)
-    return GRPOConfig(
-        output_dir=str(run_dir),
-        run_name=cfg.name,
-        # The global batch is the recipe's (prompts × generations); data parallelism splits it over ranks,
-        # and TRL gathers rewards across ranks before computing each group's advantages.
-        per_device_train_batch_size=cfg.completions_per_step // (cfg.gradient_accumulation_steps * world_size()),
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        num_generations=cfg.num_generations,
-        max_completion_length=cfg.max_completion_length,
-        temperature=cfg.temperature,
-        learning_rate=cfg.learning_rate,
-        adam_beta1=cfg.adam_beta1,
-        adam_beta2=cfg.adam_beta2,
-        weight_decay=cfg.weight_decay,
-        warmup_steps=cfg.warmup_ratio,  # transformers 5: a float < 1 is a fraction of max_steps
-        lr_scheduler_type=cfg.lr_scheduler_type,
-        max_grad_norm=cfg.max_grad_norm,
-        max_steps=cfg.max_steps,
-        save_steps=cfg.save_steps,
-        save_total_limit=2,
-        beta=cfg.beta,
-        loss_type=cfg.loss_type,
-        scale_rewards=cfg.scale_rewards,
-        # answer_parsed is a metric, not a reward: weight 0 keeps it out of the advantage
-        reward_weights=[0.0 if n in METRICS else 1.0 for n in reward_names],
-        logging_steps=cfg.logging_steps,
-        report_to=[r for r in cfg.report_to.split(",") if r and r != "none"] or "none",
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        use_cpu=backend.device == "cpu",
-        bf16=backend.bf16,
-        gradient_checkpointing=backend.gradient_checkpointing if cfg.gradient_checkpointing is None
-        else cfg.gradient_checkpointing,
-        log_completions=False,  # we write completions.jsonl ourselves (train/completions.py)
-        disable_tqdm=True,  # replaced by train.callbacks.ProgressBar
-        dataloader_num_workers=0,
-        **(backend.grpo_kwargs | (overrides or {})),
-    )
+    try:
+        return GRPOConfig(
+            output_dir=str(run.path),
+            run_name=cfg.name,
+            **{name: getattr(cfg, name) for name in TRL_FIELDS},
+            # The global batch is the recipe's (prompts × generations); data parallelism splits it over ranks,
+            # and TRL gathers rewards across ranks before computing each group's advantages.
+            per_device_train_batch_size=cfg.completions_per_step // (cfg.gradient_accumulation_steps * world_size()),
+            warmup_steps=cfg.warmup_ratio,  # transformers 5: a float < 1 is a fraction of max_steps
+            save_total_limit=2,
+            # answer_parsed, self_check, reasoning_words are metrics, not rewards: weight 0 keeps them out of
+            # the advantage
+            reward_weights=[0.0 if n in METRICS else 1.0 for n in reward_names],
+            report_to=[r for r in cfg.report_to.split(",") if r and r != "none"] or "none",
+            data_seed=cfg.seed,
+            use_cpu=backend.device == "cpu",
+            bf16=backend.bf16,
+            gradient_checkpointing=backend.gradient_checkpointing if cfg.gradient_checkpointing is None
+            else cfg.gradient_checkpointing,
+            log_completions=False,  # completions.jsonl is written by train/trainer.py
+            disable_tqdm=True,  # replaced by train.callbacks.ProgressBar
+            dataloader_num_workers=0,
+            **(backend.grpo_kwargs | trl_overrides(cfg) | (overrides or {})),
+        )
+    except (ValueError, ImportError) as e:  # TRL's own __post_init__ checks, e.g. an unknown report_to backend
+        raise ConfigError(f"TRL refused the settings: {str(e).splitlines()[0]}") from None
 
 
 def run(cfg: TrainConfig) -> Path:
+    start = time.time()
     trainer, run_dir, checkpoint, stopper = build(cfg)
     trainer.train(resume_from_checkpoint=checkpoint)
-    finish(trainer, run_dir, stopper.requested)
+    finish(trainer, cfg, RunDir(run_dir), stopper.requested, time.time() - start)
     return run_dir
 
 
 def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
-    """Everything up to a ready GRPOTrainer: (trainer, run_dir, checkpoint to resume or None, stop handler)."""
-    # Validate everything cheap (model, lengths, data) before a run folder is created or a model loaded.
+    """Everything up to a ready GRPOTrainer: (trainer, run_dir, checkpoint to resume or None, stop handler).
+
+    All checks that can fail on user input run before the run folder is created or replaced."""
     backend = choose_backend(cfg.backend)
     log(f"backend: {backend.describe()}")
-    model_spec = cfg.model if cfg.model != "auto" else (
-        "Qwen/Qwen2.5-3B-Instruct" if backend.device == "cuda" else EMBEDDED)
+    model_spec = cfg.model if cfg.model != "auto" else (GPU_DEFAULT_MODEL if backend.device == "cuda" else EMBEDDED)
     resolved = resolve_model(model_spec)
     log(f"model: {resolved.name} ({resolved.path})")
-    check_lengths(cfg, load_model_config(resolved.path))
-    system = resolve_system_prompt(cfg.system_prompt)
-    rows = load_rows(cfg.dataset, cfg.data_dir, "train", cfg.seed, cfg.synthetic_size)
+    model_config = load_model_config(resolved.path)
+    check_lengths(cfg, model_config)
+    check_lora_targets(cfg, model_config)
+    system = system_prompt(cfg.system_prompt)
+    items = load_items(cfg.dataset, cfg.data_dir, "train", cfg.seed, cfg.synthetic_size)
+    tokenizer = load_tokenizer(resolved.path)
+    items = filter_long_prompts(items, tokenizer, system, cfg.max_prompt_length, cfg.one_shot)
+    eval_items = held_out_items(cfg, backend)
+    args_preview = grpo_args(cfg, backend, RunDir(cfg.run_dir), grpo_overrides)  # TRL's checks, nothing written
+
     from accelerate import PartialState
 
     state = PartialState()  # one process, or this rank of a data-parallel launch
+    run = RunDir(cfg.run_dir)
     if state.is_main_process:  # only rank 0 touches the run folder; the others wait for it
-        run_dir, checkpoint = prepare_run_dir(cfg)
+        checkpoint = run.prepare(cfg.resume, cfg.overwrite)
         used = cfg.to_dict() | {"model_resolved": resolved.path, "backend_resolved": backend.name,
-                                "world_size": world_size(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                                "system_prompt_text": system, "world_size": world_size(),
+                                "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if checkpoint:
             log(f"resuming from {checkpoint}")
-        name = "config.json" if not checkpoint else f"config.resume-{Path(checkpoint).name}.json"
-        (run_dir / name).write_text(json.dumps(used, indent=2))
+            run.trim_logs(int(Path(checkpoint).name.split("-")[-1]))  # replayed steps are logged again
+        run.write_config(used, "config.json" if not checkpoint else f"config.resume-{Path(checkpoint).name}.json")
     state.wait_for_everyone()
     if not state.is_main_process:
-        run_dir, checkpoint = Path(cfg.run_dir), latest_checkpoint(Path(cfg.run_dir)) if cfg.resume else None
+        checkpoint = run.latest_checkpoint() if cfg.resume else None
 
     model, tokenizer = backend.load(resolved.path, cfg)
-    rows = filter_long_prompts(rows, tokenizer, system, cfg.max_prompt_length, cfg.one_shot)
-    dataset = build_dataset(rows, system, cfg.one_shot)
+    dataset = build_dataset(items, system, cfg.one_shot)
     log(f"data: {cfg.dataset} ({len(dataset)} prompts); {cfg.prompts_per_step} prompt(s) × "
         f"{cfg.num_generations} completions × {cfg.max_completion_length} tokens per step")
 
     from train.trainer import make_trainer
 
-    trainer, stopper = make_trainer(cfg, backend, model, tokenizer, dataset, run_dir,
-                                    [trl_reward(n, cfg.max_completion_length) for n in list(REWARDS) + list(METRICS)],
-                                    grpo_args(cfg, backend, run_dir, grpo_overrides), checkpoint)
-    return trainer, run_dir, checkpoint, stopper
+    reward_funcs = [trl_reward(n, cfg.max_completion_length) for n in list(REWARDS) + list(METRICS)]
+    trainer, stopper = make_trainer(cfg, backend, model, tokenizer, dataset, run, reward_funcs, args_preview,
+                                    system, eval_items, eval_every(cfg, backend))
+    return trainer, run.path, checkpoint, stopper
 
 
-def finish(trainer, run_dir: Path, interrupted: bool) -> None:
-    from train.chart import draw_chart
+def eval_every(cfg: TrainConfig, backend: Backend) -> int:
+    if cfg.eval_every is not None:
+        return cfg.eval_every
+    return 50 if backend.device == "cuda" else 0
 
-    adapter = run_dir / "adapter"
-    trainer.save_model(str(adapter))  # collective under DDP/ZeRO; writes on rank 0 only
+
+def held_out_items(cfg: TrainConfig, backend: Backend) -> list[Item]:
+    """The fixed held-out slice that evaluation during training scores (GSM8K test, or other synthetic seeds)."""
+    if not eval_every(cfg, backend):
+        return []
+    if cfg.dataset == "synthetic":
+        return load_items("synthetic", split="test", seed=cfg.seed, synthetic_size=cfg.eval_limit)
+    try:
+        return load_items("gsm8k", cfg.data_dir, "test")[: cfg.eval_limit]
+    except ConfigError as e:
+        if cfg.eval_every:  # asked for explicitly: say why it cannot run
+            raise ConfigError(f"--eval-every needs GSM8K test ({e}); pass --data-dir or --eval-every 0") from None
+        log(f"evaluation during training is off: no GSM8K test split ({e})")
+        return []
+
+
+def finish(trainer, cfg: TrainConfig, run: RunDir, interrupted: bool, seconds: float) -> None:
+    from nano_r1.chart import draw_chart
+    from train.summary import write_summary
+
+    trainer.save_model(str(run.adapter_path))  # collective under DDP/ZeRO; writes on rank 0 only
     if not trainer.accelerator.is_main_process:
         return  # PEFT format: adapter_config.json + adapter_model.safetensors
-    trainer.processing_class.save_pretrained(str(adapter))
-    draw_chart(run_dir / "metrics.jsonl", run_dir / "chart.png", title=run_dir.name)
-    step = trainer.state.global_step
+    trainer.processing_class.save_pretrained(str(run.adapter_path))
+    draw_chart(run, run.chart_path, title=run.name)
+    for line in write_summary(run, cfg, trainer.state.global_step, seconds, trainer.args.use_cpu):
+        log(line)
     if interrupted:
-        log(f"stopped at step {step}; continue with: python -m train --run-name {run_dir.name} "
-            f"--output-dir {run_dir.parent} --resume")
-    log(f"done: {run_dir}/ (adapter/, metrics.jsonl, completions.jsonl, chart.png)")
+        log(f"stopped at step {trainer.state.global_step}; continue with: python -m train --run-name {run.name} "
+            f"--output-dir {run.path.parent} --resume")
+    log(f"done: {run.path}/ (adapter/, metrics.jsonl, completions.jsonl, chart.png, summary.json)")

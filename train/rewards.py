@@ -6,8 +6,9 @@ Each returns a float and never raises, whatever the text. `trl_reward(name)` ada
 - strict_format: the seed's pattern had no re.DOTALL, so multi-line reasoning (i.e. all real reasoning)
   never matched; we anchor it, use DOTALL and make the final newline optional.
 - soft_format: same DOTALL fix; leading whitespace allowed.
-- correctness: the seed compared strings exactly ("$100" ≠ "100"); we compare the first number in the
-  last <answer> block with the reference within 1e-6 (shared with evaluation in eval/grading.py).
+- correctness: the seed compared strings exactly ("$100" ≠ "100"); we use the GSM8K task's own grader
+  (nano_r1/tasks/math.py → nano_r1.grading.grade_math, strict view): the first number in the last <answer>
+  block against the reference within 1e-6 — the verdict `python -m eval --suite gsm8k` reports.
 - length: the seed counted the whole reply when tags were missing and was uncapped, which pays the model
   for rambling into the token limit (where the answer is cut off). We count only characters inside
   <reasoning> and cap at 1.0 — half the seed's nominal maximum of 2·(4·max_tokens)/(4·max_tokens).
@@ -19,7 +20,11 @@ from __future__ import annotations
 
 import re
 
-from eval.grading import numbers_equal, reasoning_block, strict_answer
+from nano_r1 import selfcheck
+from nano_r1.grading import reasoning_block, strict_answer
+from nano_r1.tasks.math import GSM8K
+
+TASK = GSM8K()
 
 STRICT = re.compile(r"^<reasoning>\n.*?\n</reasoning>\n<answer>\n.*?\n</answer>\n?$", re.DOTALL)
 SOFT = re.compile(r"^\s*<reasoning>.*?</reasoning>\s*<answer>.*?</answer>", re.DOTALL)
@@ -28,7 +33,7 @@ LENGTH_CAP = 1.0
 
 
 def correctness(text: str, reference: str) -> float:
-    return 2.0 if numbers_equal(strict_answer(text), reference) else 0.0
+    return 2.0 if TASK.correct(text, reference) else 0.0
 
 
 def strict_format(text: str, reference: str = "") -> float:
@@ -70,6 +75,16 @@ def answer_parsed(text: str, reference: str = "") -> float:
     return 1.0 if strict_answer(text) is not None else 0.0
 
 
+def self_check(text: str, reference: str = "", question: str | None = None) -> float:
+    """Not a reward (weight 0): 1 if the reasoning re-checks itself ("Wait, …"; nano_r1/selfcheck.py)."""
+    return 1.0 if selfcheck.self_checks(text, question) else 0.0
+
+
+def reasoning_words(text: str, reference: str = "") -> float:
+    """Not a reward (weight 0): words inside <reasoning> — the seed's "thinks longer" curve."""
+    return float(selfcheck.reasoning_words(text))
+
+
 REWARDS = {
     "xmlcount": xmlcount,
     "soft_format": soft_format,
@@ -77,13 +92,8 @@ REWARDS = {
     "correctness": correctness,
     "length": length,
 }
-METRICS = {"answer_parsed": answer_parsed}
-
-
-def score_all(text: str, reference: str, max_completion_length: int = 1024) -> dict[str, float]:
-    out = {name: fn(text, reference) for name, fn in REWARDS.items() if name != "length"}
-    out["length"] = length(text, reference, max_completion_length)
-    return out
+# Logged through TRL's reward machinery with weight 0, so they never move the advantage.
+METRICS = {"answer_parsed": answer_parsed, "self_check": self_check, "reasoning_words": reasoning_words}
 
 
 def completion_text(completion) -> str:
@@ -93,6 +103,14 @@ def completion_text(completion) -> str:
     if isinstance(completion, list) and completion:
         return "".join(m.get("content") or "" for m in completion if isinstance(m, dict))
     return ""
+
+
+def question_text(prompt) -> str | None:
+    """The last user message of a conversational prompt (the question, not the one-shot example)."""
+    if isinstance(prompt, list):
+        users = [m.get("content") for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+        return users[-1] if users else None
+    return prompt if isinstance(prompt, str) else None
 
 
 def trl_reward(name: str, max_completion_length: int = 1024):
@@ -105,6 +123,9 @@ def trl_reward(name: str, max_completion_length: int = 1024):
             kwargs["log_extra"]("reference", list(refs))  # TRL then keeps it beside each sample
         if name == "length":
             return [fn(completion_text(c), r, max_completion_length) for c, r in zip(completions, refs)]
+        if name == "self_check":
+            questions = [question_text(p) for p in (prompts or [None] * len(completions))]
+            return [fn(completion_text(c), r, q) for c, r, q in zip(completions, refs, questions)]
         return [fn(completion_text(c), r) for c, r in zip(completions, refs)]
 
     reward.__name__ = name  # TRL logs rewards/<__name__>

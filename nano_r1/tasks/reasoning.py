@@ -2,7 +2,7 @@
 decimal comparisons), kept as data in prompts/reasoning.jsonl.
 
 Each record: id, prompt, answer, and optional `accept` (other spellings of a word answer). Numeric answers
-compare as numbers; word answers match whole words, case-insensitively.
+are graded like gsm8k (nano_r1.grading.grade_math); word answers match whole words, case-insensitively.
 strict = the last <answer> block holds the answer; flexible = the last number (numeric answers) or an
 accepted word in the last 200 characters of the reply (word answers).
 """
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
-from eval.grading import answer_block, flexible_answer, is_number, numbers_equal, strict_answer
-from eval.suites import PROMPTS_DIR, Item, Suite, file_version
-from eval.suites.math import MATH_METRICS
-from eval.suites.sources import read_jsonl
+from nano_r1.grading import answer_block, grade_math, is_number
+import prompts
+from nano_r1.tasks.base import Item, Task, file_version
+from nano_r1.tasks.math import MATH_METRICS
+from nano_r1.tasks.sources import read_jsonl
 
-DATA = PROMPTS_DIR / "reasoning.jsonl"
+DATA = prompts.path("reasoning.jsonl")
 TAIL_CHARS = 200
 
 
@@ -27,7 +28,7 @@ def word_match(text: str | None, accepted: list[str]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(a.lower())}(?!\w)", low) for a in accepted)
 
 
-class Reasoning(Suite):
+class Reasoning(Task):
     name = "reasoning"
     description = "short known-answer prompts: letter counting, trick questions, comparisons"
     metrics = MATH_METRICS
@@ -41,12 +42,10 @@ class Reasoning(Suite):
                 for r in read_jsonl(DATA, ("id", "prompt", "answer"))]
 
     def score(self, completion, reference, meta):
-        block = answer_block(completion or "")
         if is_number(reference):
-            strict = numbers_equal(strict_answer(completion), reference)
-            flexible = numbers_equal(flexible_answer(completion), reference)
-        else:
-            accepted = meta.get("accept") or [reference]
-            strict = word_match(block, accepted)
-            flexible = word_match((completion or "")[-TAIL_CHARS:], accepted)
+            return grade_math(completion, reference)  # the same rule as gsm8k
+        block = answer_block(completion or "")
+        accepted = (meta or {}).get("accept") or [reference]
+        strict = word_match(block, accepted)
+        flexible = word_match((completion or "")[-TAIL_CHARS:], accepted)
         return {"correct": strict, "correct_flexible": flexible or strict, "parsed": block is not None}

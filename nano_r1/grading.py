@@ -4,7 +4,8 @@ Like lm-eval's gsm8k task, two extractions are kept apart so "learned the format
 right" stay separate:
   strict    the first number inside the last <answer>…</answer>
   flexible  the last number anywhere in the reply
-`python -m eval grade --grader math` uses `grade_math` below.
+Every entry point (training rewards, suites, evaluation during training, `python -m eval grade`) calls
+`grade_math` below, so one reply always gets one verdict.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ REASONING_BLOCK = re.compile(r"<reasoning>(.*?)</reasoning>", re.DOTALL)
 NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
 GSM8K_REFERENCE = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
 TOLERANCE = 1e-6
+FRACTION = re.compile(r"-?\d+\s*/\s*\d+")
 
 
 def answer_block(text: str) -> str | None:
@@ -101,26 +103,37 @@ def math_equal(prediction: str, reference: str) -> bool:
         return False
 
 
-def grade_math(completion: str, reference: str, symbolic: bool = True) -> dict:
-    """Verdicts for one reply.
+def looks_symbolic(text: str | None) -> bool:
+    """LaTeX or a bare fraction ('\\frac12', '$x^2$', '3/4'): worth a math-verify check when numbers disagree."""
+    return bool(text) and (any(c in text for c in "\\$^") or bool(FRACTION.fullmatch(text.strip())))
+
+
+def strict_correct(completion: str, reference: str) -> bool:
+    """The strict verdict alone (what the training reward needs, without the flexible view's math-verify)."""
+    completion, reference = completion or "", str(reference).strip()
+    block = answer_block(completion)
+    if is_number(reference):
+        return numbers_equal(strict_answer(completion), parse_number(reference)) or (
+            looks_symbolic(block) and math_equal(block, reference))
+    return block is not None and math_equal(block, reference)
+
+
+def grade_math(completion: str, reference: str) -> dict:
+    """Verdicts for one reply — the one rule every entry point uses (rewards, suites, in-training eval, regrade).
 
       correct           strict: what the model put in its last <answer> block (the training reward's view)
       correct_flexible  the last number anywhere (numeric references), or math-verify over the whole reply
                         (it prefers the last \\boxed{}); so a right answer in the wrong format still counts
       parsed            the reply has an <answer> block
-    Numeric references compare as numbers (1e-6); with `symbolic`, a number that fails that comparison
-    still gets a math-verify check ('0.5' vs '\\frac12').
+    Numeric references compare as numbers (1e-6); only an answer written symbolically ('\\frac12' for 0.5)
+    also gets a math-verify check.
     """
     completion, reference = completion or "", str(reference).strip()
     block = answer_block(completion)
+    strict = strict_correct(completion, reference)
     if is_number(reference):
-        ref_num = parse_number(reference)
-        strict = numbers_equal(strict_answer(completion), ref_num)
-        flexible = numbers_equal(flexible_answer(completion), ref_num)
-        if symbolic:
-            strict = strict or (block is not None and math_equal(block, reference))
-            flexible = flexible or math_equal(completion, reference)
+        flexible = numbers_equal(flexible_answer(completion), parse_number(reference)) or (
+            looks_symbolic(completion) and math_equal(completion, reference))
     else:
-        strict = block is not None and math_equal(block, reference)
         flexible = strict or math_equal(completion, reference)
     return {"correct": strict, "correct_flexible": flexible, "parsed": block is not None}

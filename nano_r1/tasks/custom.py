@@ -1,7 +1,7 @@
 """A suite from a JSONL file: `python -m eval --suite path/to/probes.jsonl`.
 
-Each line: {"prompt": "...", "id": "optional", "answer": "optional"}. If every line has an answer, replies
-are graded as math (strict <answer> and flexible, math-verify for LaTeX); otherwise by the refusal grader.
+Each line: {"prompt": "...", "id": "optional", "answer": "optional"}. Either every line has an answer (graded as
+math: strict <answer> and flexible, math-verify for LaTeX) or none has (the refusal grader); a mix is an error.
 The suite is named after the file; its version is a hash of the file, so editing it starts fresh replies.
 """
 
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eval.grading import grade_math
-from eval.suites import Item, Metric, Suite, file_version
-from eval.suites.math import MATH_METRICS
-from eval.suites.safety import refusal_score
-from eval.suites.sources import read_jsonl
-from train.cliargs import ConfigError
+from nano_r1.grading import grade_math
+from nano_r1.tasks.base import Item, Metric, Task, file_version
+from nano_r1.tasks.math import MATH_METRICS
+from nano_r1.tasks.safety import refusal_score
+from nano_r1.tasks.sources import read_jsonl
+from nano_r1.cliargs import ConfigError
 
 
-class FileSuite(Suite):
+class FileSuite(Task):
     def __init__(self, path: Path):
         if not path.is_file():
             raise ConfigError(f"--suite {path}: no such file")
@@ -25,7 +25,12 @@ class FileSuite(Suite):
         self.rows = read_jsonl(path, ("prompt",))
         self.name = path.stem
         self.version = file_version("file", path)
-        self.graded_math = all(str(r.get("answer", "")).strip() for r in self.rows)
+        answered = [bool(str(r.get("answer", "")).strip()) for r in self.rows]
+        if any(answered) and not all(answered):  # the grading mode is declared by the file, never guessed per row
+            missing = answered.index(False) + 1
+            raise ConfigError(f"--suite {path}: record {missing} has no answer while others do; give every "
+                              "record an answer (math grading) or none (refusal grading)")
+        self.graded_math = all(answered)
         self.metrics = MATH_METRICS if self.graded_math else [Metric("refusal_rate", "refusal", False)]
         self.description = f"prompts from {path}"
 

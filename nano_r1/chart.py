@@ -1,0 +1,77 @@
+"""A run's metrics.jsonl → chart.png: rewards, length, self-checking and held-out accuracy over steps.
+
+    python -m nano_r1.chart runs/tiny          # redraw a run's chart
+
+Panels: total reward; completion length and reasoning words (the seed's "thinks longer" curve); the share
+of completions that re-check themselves (the aha moment, nano_r1/selfcheck.py); correctness on the training
+prompts and, with --eval-every, greedy strict/flexible accuracy on held-out problems (train/evaluate.py).
+Raw values are faint, a bias-corrected moving average is drawn over them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from nano_r1.plot import pyplot
+from nano_r1.rundir import RunDir
+
+# (title, [(metrics key, label, scale, smooth)])
+PANELS = [
+    ("total reward", [("reward", "reward", 1.0, True)]),
+    ("length", [("completions/mean_length", "completion tokens", 1.0, True),
+                ("rewards/reasoning_words/mean", "reasoning words", 1.0, True)]),
+    ("self-check share (\"Wait, …\")", [("rewards/self_check/mean", "training completions", 1.0, True),
+                                        ("eval/self_check", "held-out, greedy", 1.0, False)]),
+    ("accuracy", [("rewards/correctness/mean", "training reward (fraction right)", 0.5, True),
+                  ("eval/accuracy_strict", "held-out strict", 1.0, False),
+                  ("eval/accuracy_flexible", "held-out flexible", 1.0, False),
+                  ("eval/answer_parsed", "held-out <answer> parsed", 1.0, False)]),
+]
+COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+
+
+def smooth(values: list[float], alpha: float = 0.1) -> list[float]:
+    """Exponential moving average, bias-corrected so the line starts at the data."""
+    out, avg = [], 0.0
+    for i, v in enumerate(values, 1):
+        avg = alpha * v + (1 - alpha) * avg
+        out.append(avg / (1 - (1 - alpha) ** i))
+    return out
+
+
+def draw_chart(run: RunDir, out_path: Path, title: str = "") -> Path:
+    plt = pyplot()
+    rows = run.read_metrics()
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 4), dpi=100)
+    for ax, (panel_title, series) in zip(axes, PANELS):
+        drawn = False
+        for color, (key, label, scale, smoothed) in zip(COLORS, series):
+            pts = [(r["step"], r[key] * scale) for r in rows if isinstance(r.get(key), (int, float))]
+            if not pts:
+                continue
+            drawn = True
+            steps, vals = zip(*pts)
+            if smoothed:
+                ax.plot(steps, vals, color=color, alpha=0.25, lw=1)
+                ax.plot(steps, smooth(list(vals)), color=color, lw=2, label=label)
+            else:
+                ax.plot(steps, vals, color=color, lw=1.5, marker="o", ms=3, label=label)
+        if drawn:
+            ax.legend(loc="best", fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(panel_title)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out_path)
+    plt.close(fig)
+    return Path(out_path)
+
+
+if __name__ == "__main__":
+    folder = RunDir(sys.argv[1] if len(sys.argv) > 1 else ".")
+    print(draw_chart(folder, folder.chart_path, title=folder.name))

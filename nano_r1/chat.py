@@ -1,0 +1,38 @@
+"""The chat messages a model is asked with: one builder for training, in-training evaluation and `python -m eval`,
+so the prompt a model was trained with and the prompt it is measured with cannot drift apart.
+
+  system prompt  'default' = prompts/system.txt, 'none' = no system message, or a text file
+  one-shot       the seed's optional worked example in the answer format, between system and question
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import prompts
+from nano_r1.cliargs import ConfigError
+
+# The seed's optional 1-shot example, in the exact answer format.
+ONE_SHOT = [{"role": "user", "content": "What is the largest single-digit prime number?"},
+            {"role": "assistant", "content": "<reasoning>\n9 is divisible by 3 and 8 is divisible by 2, "
+             "but 7 is prime.\n</reasoning>\n<answer>\n7\n</answer>"}]
+
+
+def system_prompt(spec: str | None = "default") -> str | None:
+    """The system prompt text for `--system-prompt SPEC`."""
+    if spec in (None, "none"):
+        return None
+    if spec == "default":
+        return prompts.read("system.txt")
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"--system-prompt {spec}: no such file (use 'default', 'none' or a text file)")
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--system-prompt {spec}: not a UTF-8 text file") from None
+
+
+def messages(question: str, system: str | None, one_shot: bool = False) -> list[dict]:
+    msgs = [{"role": "system", "content": system}] if system else []
+    return msgs + (ONE_SHOT if one_shot else []) + [{"role": "user", "content": question.strip()}]

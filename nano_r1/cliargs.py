@@ -1,0 +1,204 @@
+"""Build an argparse CLI from a config dataclass (shared by train, serve and eval).
+
+Precedence, lowest first: dataclass defaults < `--preset NAME` < `--config file.yaml` < explicit flags.
+Help text comes from `field(metadata={"help": ...})`, so the dataclass stays the single source of truth.
+Only the standard library is imported here, so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+import typing
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A user mistake in the configuration: reported as one line, never a traceback."""
+
+
+def _str2bool(text: str) -> bool:
+    low = text.lower()
+    if low in {"1", "true", "yes", "y", "on"}:
+        return True
+    if low in {"0", "false", "no", "n", "off"}:
+        return False
+    raise ValueError(f"expected true/false, got {text!r}")
+
+
+def _base_type(tp):
+    """The scalar type behind Optional[X] / X | None."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", object)):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0] if len(args) == 1 else str
+    return tp
+
+
+def _optional(tp) -> bool:
+    return type(None) in typing.get_args(tp)
+
+
+def coerce(value, tp, name: str = "value"):
+    """One conversion for flags (text) and YAML (any type): `overwrite: "false"` is False, `1e-5` a float,
+    and inf / nan are refused, so both paths give the same config or the same one-line error."""
+    base = _base_type(tp)
+    try:
+        if value is None or (isinstance(value, str) and value.lower() in {"none", "null"} and base is not str):
+            if _optional(tp):
+                return None
+            raise ValueError("a value is required")
+        if base is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str):
+                return _str2bool(value)
+            raise ValueError(f"expected true/false, got {value!r}")
+        if base is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(f"expected a whole number, got {value!r}")
+            return int(value) if not isinstance(value, str) else int(value.strip())
+        if base is float:
+            if isinstance(value, bool):
+                raise ValueError(f"expected a number, got {value!r}")
+            out = float(value)
+            if not math.isfinite(out):
+                raise ValueError(f"expected a finite number, got {value!r}")
+            return out
+        if typing.get_origin(base) in (list, tuple):
+            inner = typing.get_args(base)[0] if typing.get_args(base) else str
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)):
+                raise ValueError(f"expected a list, got {value!r}")
+            return [coerce(t.strip() if isinstance(t, str) else t, inner, name) for t in items
+                    if not (isinstance(t, str) and not t.strip())]
+        if typing.get_origin(base) is dict or base is dict:
+            if not isinstance(value, dict):
+                raise ValueError(f"expected a mapping, got {value!r}")
+            return dict(value)
+        if base is str:
+            if isinstance(value, (dict, list)):
+                raise ValueError(f"expected text, got {value!r}")
+            return str(value)
+        return value
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{name}: {e}") from None
+
+
+def _converter(tp, name: str):
+    def conv(text):
+        try:
+            return coerce(text, tp, name)
+        except ConfigError as e:
+            raise argparse.ArgumentTypeError(str(e).split(": ", 1)[-1]) from None
+    return conv
+
+
+def build_parser(cls, prog: str, description: str, presets: dict | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    if presets:
+        parser.add_argument("--preset", choices=sorted(presets), default=None,
+                            help="named recipe; flags override it")
+    parser.add_argument("--config", default=None, help="YAML file of field: value pairs; flags override it")
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if not f.init or f.metadata.get("cli") is False:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        kwargs = dict(dest=f.name, default=argparse.SUPPRESS, help=f.metadata.get("help", "") +
+                      f" (default: {default})")
+        tp = _base_type(hints[f.name])
+        if tp is bool:
+            # `--flag` alone means true; `--flag false` is accepted too.
+            kwargs.update(nargs="?", const=True, type=_converter(hints[f.name], flag), metavar="BOOL")
+        else:
+            kwargs.update(type=_converter(hints[f.name], flag), metavar=f.name.upper())
+            if "choices" in f.metadata:
+                kwargs["choices"] = f.metadata["choices"]
+        parser.add_argument(flag, **kwargs)
+    return parser
+
+
+def load_yaml(path: str) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"--config {path}: no such file")
+    import yaml  # only when asked for
+
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"--config {path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config {path}: expected a mapping of field: value")
+    return data
+
+
+def make_config(cls, values: dict):
+    """Instantiate `cls` from a dict (flags, YAML, config.json), typed and checked, rejecting unknown keys."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"unknown option(s) {', '.join(unknown)}; see --help")
+    typed = {k: coerce(v, hints[k], k) for k, v in values.items()}
+    try:
+        return cls(**typed)
+    except TypeError as e:
+        raise ConfigError(str(e)) from None
+
+
+def parse_config(cls, argv=None, prog="", description="", presets: dict | None = None,
+                 extra: typing.Callable[[argparse.ArgumentParser], None] | None = None):
+    """Parse argv into `cls`. Returns (config, namespace) — the namespace holds any `extra` arguments."""
+    parser = build_parser(cls, prog, description, presets)
+    if extra:
+        extra(parser)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    forwarded, argv = split_forwarded(argv, FORWARD_PREFIX if FORWARD_FIELD in
+                                      {f.name for f in dataclasses.fields(cls)} else None, parser)
+    ns = parser.parse_args(argv)
+    values: dict = {}
+    preset = getattr(ns, "preset", None)
+    if preset:
+        values.update(presets[preset])
+        if "preset" in {f.name for f in dataclasses.fields(cls)}:
+            values["preset"] = preset
+    if ns.config:
+        values.update(load_yaml(ns.config))
+    field_names = {f.name for f in dataclasses.fields(cls)}
+    values.update({k: v for k, v in vars(ns).items() if k in field_names})
+    if forwarded:
+        values[FORWARD_FIELD] = {**(values.get(FORWARD_FIELD) or {}), **forwarded}
+    return make_config(cls, values), ns
+
+
+# `--trl.KEY VALUE` reaches any GRPOConfig field without re-declaring it (validated later, against TRL itself).
+FORWARD_PREFIX, FORWARD_FIELD = "--trl.", "trl"
+
+
+def split_forwarded(argv: list[str], prefix: str | None, parser) -> tuple[dict, list[str]]:
+    """Pull `--trl.KEY VALUE` / `--trl.KEY=VALUE` out of argv (values stay text until TRL's types are known)."""
+    if not prefix:
+        return {}, argv
+    out, rest, i = {}, [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith(prefix):
+            key, eq, value = arg[len(prefix):].partition("=")
+            if not eq:
+                if i + 1 >= len(argv):
+                    parser.error(f"{arg} needs a value")
+                value, i = argv[i + 1], i + 1
+            if not key.isidentifier():
+                parser.error(f"{arg}: not a field name")
+            out[key] = value
+        else:
+            rest.append(arg)
+        i += 1
+    return out, rest

@@ -1,0 +1,21 @@
+"""Machine facts that every stage needs, without importing torch (so `--help` stays instant)."""
+
+from __future__ import annotations
+
+import os
+
+# The recipe's model: train's nano-r1 preset and serve's GPU default.
+GPU_DEFAULT_MODEL = "Qwen/Qwen2.5-3B-Instruct"
+
+# Shared multi-GPU hosts: NVLink multicast (NVLS) can take the host's GPUs down; keep it off for every child.
+NO_MULTICAST = {"NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1", "NVSHMEM_DISABLE_NVLS": "1"}
+
+
+def has_cuda_device() -> bool:
+    """Cheap check (no torch import) used only to choose defaults; the backend choice asks torch itself."""
+    return os.path.exists("/dev/nvidiactl") and os.environ.get("CUDA_VISIBLE_DEVICES") != ""
+
+
+def world_size() -> int:
+    """Processes in this (accelerate / torchrun) launch; 1 when started plainly."""
+    return int(os.environ.get("WORLD_SIZE", "1"))

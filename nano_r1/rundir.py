@@ -1,0 +1,149 @@
+"""The run folder runs/NAME/ — the only code that knows its layout (train writes it; eval and serve read it).
+
+  config.json         the TrainConfig exactly as used, plus what it resolved to (model folder, backend,
+                      the system prompt's text), so `eval --run` replays the training prompt exactly
+  metrics.jsonl       one line per logged step; `eval/*` keys every --eval-every steps
+  completions.jsonl   sampled prompts, replies, references and rewards
+  adapter/            the PEFT LoRA adapter (what serve and eval load)
+  chart.png           metrics.jsonl drawn
+  summary.json        wall time, GPU-hours, cost and the aha step (updated at the end of every session)
+  checkpoint-N/       Trainer checkpoints (--resume)
+
+A kill can tear the last line of a JSONL file: readers skip lines that are not JSON objects (and say how many),
+and the next append starts on a fresh line, so a torn line never crashes a resume, a chart or a report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from nano_r1.cliargs import ConfigError
+from nano_r1.files import append_jsonl, read_jsonl, write_atomic
+
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+
+def check_run_name(name: str) -> str:
+    """A run name is one plain folder name: never '.', '..', a path or an absolute path."""
+    if not RUN_NAME.match(name or "") or name in {".", ".."}:
+        raise ConfigError(f"--run-name {name!r}: use one plain name (letters, digits, '.', '_', '-'; "
+                          "no '/' and no leading '.')")
+    return name
+
+
+class RunDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    config_path = property(lambda self: self.path / "config.json")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    completions_path = property(lambda self: self.path / "completions.jsonl")
+    adapter_path = property(lambda self: self.path / "adapter")
+    chart_path = property(lambda self: self.path / "chart.png")
+    summary_path = property(lambda self: self.path / "summary.json")
+
+    @property
+    def name(self) -> str:
+        return self.path.resolve().name
+
+    def is_run(self) -> bool:
+        return self.config_path.is_file()
+
+    # --- config ---------------------------------------------------------------------------------
+    def read_config(self) -> dict:
+        if not self.is_run():
+            raise ConfigError(f"{self.path}: not a run folder (no config.json)")
+        try:
+            data = json.loads(self.config_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{self.config_path}: not valid JSON ({e}); the run folder is damaged") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{self.config_path}: expected a JSON object")
+        return data
+
+    def write_config(self, data: dict, name: str = "config.json") -> None:
+        write_atomic(self.path / name, json.dumps(data, indent=2) + "\n")
+
+    def prompting(self) -> tuple[str | None, bool]:
+        """(system prompt text, one-shot) exactly as the run was trained with."""
+        from nano_r1.chat import system_prompt
+
+        cfg = self.read_config()
+        system = cfg["system_prompt_text"] if "system_prompt_text" in cfg else system_prompt(
+            cfg.get("system_prompt", "default"))
+        return system, bool(cfg.get("one_shot", False))
+
+    def base_model(self) -> str | None:
+        cfg = self.read_config()
+        return cfg.get("model_resolved") or cfg.get("model")
+
+    # --- logs -----------------------------------------------------------------------------------
+    def read_metrics(self) -> list[dict]:
+        rows, bad = read_jsonl(self.metrics_path)
+        if bad:
+            print(f"[run] {self.metrics_path}: skipped {bad} torn or foreign line(s)", file=sys.stderr)
+        return [r for r in rows if isinstance(r.get("step"), int)]
+
+    def append_metrics(self, row: dict) -> None:
+        append_jsonl(self.metrics_path, [row])
+
+    def append_completions(self, rows: list[dict]) -> None:
+        append_jsonl(self.completions_path, rows)
+
+    def trim_logs(self, max_step: int) -> None:
+        """Drop lines logged after `max_step` (a resumed run logs those steps again) and torn lines."""
+        for path in (self.metrics_path, self.completions_path):
+            rows, bad = read_jsonl(path)
+            kept = [r for r in rows if isinstance(r.get("step"), int) and r["step"] <= max_step]
+            if bad or len(kept) != len(rows):
+                write_atomic(path, "".join(json.dumps(r) + "\n" for r in kept))
+
+    def read_summary(self) -> dict:
+        try:
+            return json.loads(self.summary_path.read_text()) if self.summary_path.is_file() else {}
+        except json.JSONDecodeError:
+            return {}
+
+    def write_summary(self, data: dict) -> None:
+        write_atomic(self.summary_path, json.dumps(data, indent=2) + "\n")
+
+    # --- checkpoints ------------------------------------------------------------------------------
+    def checkpoints(self) -> list[Path]:
+        """Complete Trainer checkpoints (a stray or half-written checkpoint-* folder is not one)."""
+        found = [(int(m.group(1)), p) for p in self.path.glob("checkpoint-*")
+                 if (m := CHECKPOINT.match(p.name)) and (p / "trainer_state.json").is_file()]
+        return [p for _, p in sorted(found)]
+
+    def latest_checkpoint(self) -> str | None:
+        found = self.checkpoints()
+        return str(found[-1]) if found else None
+
+    # --- creating / replacing -------------------------------------------------------------------
+    def prepare(self, resume: bool, overwrite: bool) -> str | None:
+        """Create the folder, or find the checkpoint to resume; returns that checkpoint or None.
+
+        `overwrite` replaces only a run of ours (it has config.json), and moves it aside to a sibling
+        `.NAME.replaced-DATE` rather than deleting it, so a mistaken --overwrite loses nothing."""
+        if resume:
+            checkpoint = self.latest_checkpoint()
+            if not checkpoint:
+                raise ConfigError(f"--resume: {self.path} has no checkpoint to resume from")
+            return checkpoint
+        if self.path.exists() and any(self.path.iterdir()):
+            if not overwrite:
+                raise ConfigError(f"{self.path} already holds a run; pass --resume to continue it, --overwrite to "
+                                  "replace it, or --run-name NEW")
+            if not self.is_run():
+                raise ConfigError(f"--overwrite: {self.path} is not a run folder of ours (no config.json); "
+                                  "refusing to replace it")
+            aside = self.path.with_name(f".{self.path.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+            self.path.rename(aside)
+            print(f"[run] moved the old run aside to {aside} (delete it when you no longer need it)",
+                  file=sys.stderr)
+        self.path.mkdir(parents=True, exist_ok=True)
+        return None

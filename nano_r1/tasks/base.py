@@ -1,0 +1,74 @@
+"""The pieces every task is made of: an Item, a Metric, the Task base class and small helpers."""
+
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nano_r1 import chat
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    prompt: str
+    reference: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str                      # column value in summary.csv, e.g. "refusal_rate_safe"
+    key: str                       # boolean score key it averages, e.g. "refusal"
+    higher_is_better: bool
+    where: tuple = ()              # subset of items: (("label", "safe"),)
+
+    def applies(self, meta: dict) -> bool:
+        return all(meta.get(k) == v for k, v in self.where)
+
+
+class Task:
+    name: str = ""
+    version: str = "1"
+    description: str = ""
+    metrics: list[Metric] = []
+
+    def items(self, data_dir: str | None) -> list[Item]:
+        raise NotImplementedError
+
+    def load(self, data_dir: str | None) -> list[Item]:
+        """items(), read once per run."""
+        if getattr(self, "_items", None) is None:
+            self._items = self.items(data_dir)
+        return self._items
+
+    def uses_refusal(self) -> bool:
+        return any(m.key == "refusal" for m in self.metrics)
+
+    def messages(self, item: Item, system: str | None, one_shot: bool = False) -> list[dict]:
+        """The chat for one item: the same builder as training (nano_r1.chat), so `eval --run` replays it."""
+        return chat.messages(item.prompt, system, one_shot)
+
+    def score(self, completion: str, reference: str | None, meta: dict) -> dict:
+        raise NotImplementedError
+
+
+def interleave(groups: dict[str, list[Item]]) -> list[Item]:
+    """Round-robin over groups, so `--limit N` still samples every source / type."""
+    out = []
+    for row in itertools.zip_longest(*groups.values()):
+        out.extend(x for x in row if x is not None)
+    return out
+
+
+def file_version(base: str, *paths: Path) -> str:
+    """A version that changes when its prompt files change (so stale replies are not reused)."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.read_bytes())
+    return f"{base}+{h.hexdigest()[:8]}"
+
+

@@ -1,0 +1,72 @@
+"""Math tasks: GSM8K (numeric answers; also the training task) and MATH-500 (LaTeX answers via math-verify).
+
+Both report `correct` (strict: the number / expression in the last <answer> block, what training rewards)
+and `correct_flexible` (the last number, or math-verify over the whole reply) side by side, like lm-eval's
+strict-match and flexible-extract filters: "learned the format" and "got more answers right" stay apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nano_r1.cliargs import ConfigError
+from nano_r1.grading import grade_math, gsm8k_reference, strict_correct
+from nano_r1.tasks.base import Item, Metric, Task
+from nano_r1.tasks.sources import local_or_hub, read_jsonl
+
+MATH_METRICS = [Metric("accuracy_strict", "correct", True), Metric("accuracy_flexible", "correct_flexible", True),
+                Metric("answer_parsed", "parsed", True)]
+
+
+def gsm8k_items(rows: list[dict], prefix: str, where: str) -> list[Item]:
+    """GSM8K records ({question, answer ending in '#### N'}) → items with the number as reference."""
+    items = []
+    for i, r in enumerate(rows):
+        try:
+            ref = gsm8k_reference(r["answer"])
+        except ValueError:
+            raise ConfigError(f"{where}: record {i + 1}: the answer has no '#### N' line (not GSM8K format)") from None
+        try:
+            float(ref)
+        except ValueError:  # '#### red' would leave the correctness reward dead without a word
+            raise ConfigError(f"{where}: record {i + 1}: the reference {ref!r} is not a number") from None
+        items.append(Item(f"{prefix}-{i:04d}", r["question"].strip(), ref))
+    return items
+
+
+class GSM8K(Task):
+    name = "gsm8k"
+    version = "1"
+    description = "GSM8K test split (1,319 grade-school word problems)"
+    metrics = MATH_METRICS
+
+    def items(self, data_dir, split: str = "test"):
+        rows = local_or_hub(data_dir, f"gsm8k_{split}.jsonl", ("question", "answer"), "openai/gsm8k", split, "main")
+        return gsm8k_items(rows, "gsm8k" if split == "test" else f"gsm8k-{split}", f"gsm8k {split}")
+
+    @staticmethod
+    def from_file(path: Path) -> list[Item]:
+        """A GSM8K-format .jsonl file (`--dataset file.jsonl`)."""
+        return gsm8k_items(read_jsonl(path, ("question", "answer")), path.stem, str(path))
+
+    def score(self, completion, reference, meta=None):
+        return grade_math(completion, reference)
+
+    def correct(self, completion: str, reference: str) -> bool:
+        """score()["correct"] without the flexible view (the training reward, once per completion)."""
+        return strict_correct(completion, reference)
+
+
+class MATH500(Task):
+    name = "math500"
+    version = "1"
+    description = "MATH-500 (PRM800K test split of MATH), answers compared with math-verify"
+    metrics = MATH_METRICS
+
+    def items(self, data_dir):
+        rows = local_or_hub(data_dir, "math500_test.jsonl", ("problem", "answer"), "HuggingFaceH4/MATH-500", "test")
+        return [Item(r.get("unique_id") or f"math500-{i:03d}", r["problem"].strip(), str(r["answer"]),
+                     {"subject": r.get("subject"), "level": r.get("level")}) for i, r in enumerate(rows)]
+
+    def score(self, completion, reference, meta=None):
+        return grade_math(completion, reference)
