@@ -26,9 +26,8 @@ from serve.config import BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeC
 from serve.process import ServeError, VLLMProcess, wait_until_ready
 from nano_r1.cliargs import ConfigError
 
-PLUGIN = str(Path(__file__).resolve().parent / "reasoning_parser.py")
-PARSER_NAME = "nano-r1"  # registered by the plugin file
-API_SERVER = [sys.executable, "-m", "vllm.entrypoints.openai.api_server"]
+PARSER_NAME = "nano-r1"  # registered by serve/reasoning_parser.py, imported first by serve/vllm_entry.py
+API_SERVER = [sys.executable, "-m", "serve.vllm_entry"]
 # Flags that serve sets itself: accepting them after `--` would make the printed URLs and names wrong.
 OWN_FLAGS = {"--model": "--model", "--served-model-name": "--adapter-name", "--host": "--host", "--port": "--port",
              "--api-key": "--api-key", "--lora-modules": "--adapter", "--enable-lora": "--adapter"}
@@ -48,7 +47,7 @@ def build_argv(cfg: ServeConfig, model_path: str, *, port: int, served_name: str
     check_extra_args(cfg.extra_args, lora)
     argv = [*API_SERVER, "--model", model_path, "--served-model-name", served_name,
             "--host", cfg.host, "--port", str(port),
-            "--reasoning-parser-plugin", PLUGIN, "--reasoning-parser", PARSER_NAME]
+            "--reasoning-parser", PARSER_NAME]
     if not _has_flag(cfg.extra_args, "--structured-outputs-config"):
         # The parser splits text; response_format / guided requests are constrained from their first token.
         argv += ["--structured-outputs-config", json.dumps({"enable_in_reasoning": True})]

