@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from nano_r1.cliargs import ConfigError
+from nano_r1.grading import join_reasoning
 
 RETRYABLE = ("APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError")
 
@@ -72,7 +73,12 @@ async def chat(client, req: Request, retries: int) -> dict:
             resp = await client.chat.completions.create(model=req.model, messages=req.messages, **req.sampling)
             choice = resp.choices[0]
             usage = resp.usage
-            return {"completion": choice.message.content or "", "finish_reason": choice.finish_reason,
+            msg = choice.message
+            extra = getattr(msg, "model_extra", None) or {}
+            reasoning = getattr(msg, "reasoning", None) or extra.get("reasoning") or extra.get("reasoning_content")
+            # a reasoning parser split the reply: keep both parts, grade the whole (nano_r1.grading.join_reasoning)
+            return {"completion": join_reasoning(reasoning, msg.content or ""), "content": msg.content or "",
+                    "reasoning": reasoning, "finish_reason": choice.finish_reason,
                     "prompt_tokens": getattr(usage, "prompt_tokens", None),
                     "completion_tokens": getattr(usage, "completion_tokens", None),
                     "latency_s": round(time.perf_counter() - t0, 3), "attempts": attempt + 1}

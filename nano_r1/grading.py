@@ -32,6 +32,15 @@ def reasoning_block(text: str) -> str | None:
     return blocks[-1] if blocks else None
 
 
+def join_reasoning(reasoning: str | None, content: str) -> str:
+    """The reply as the model wrote it, from a server that split it (`python -m serve`'s reasoning parser puts
+    the text inside <reasoning>…</reasoning> in `message.reasoning` and the rest in `message.content`), in the
+    canonical layout, so graders, self-check and cards see the reasoning that training saw."""
+    if reasoning is None:
+        return content or ""
+    return f"<reasoning>\n{reasoning}\n</reasoning>\n{content or ''}"
+
+
 def parse_number(text: str | None) -> float | None:
     """First number in `text` ("$1,000" → 1000, "100 ounces" → 100), or None."""
     if not text:
@@ -104,8 +113,9 @@ def math_equal(prediction: str, reference: str) -> bool:
 
 
 def looks_symbolic(text: str | None) -> bool:
-    """LaTeX or a bare fraction ('\\frac12', '$x^2$', '3/4'): worth a math-verify check when numbers disagree."""
-    return bool(text) and (any(c in text for c in "\\$^") or bool(FRACTION.fullmatch(text.strip())))
+    """LaTeX or a bare fraction ('\\frac12', 'x^2', '3/4'): worth a math-verify check when numbers disagree.
+    A '$' alone is not: in GSM8K it is a currency sign ("$40 - $2 = $20" must be graded on its first number)."""
+    return bool(text) and (any(c in text for c in "\\^") or bool(FRACTION.fullmatch(text.strip())))
 
 
 def strict_correct(completion: str, reference: str) -> bool:

@@ -26,7 +26,10 @@ from serve.config import BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeC
 from serve.process import ServeError, VLLMProcess, wait_until_ready
 from nano_r1.cliargs import ConfigError
 
-PARSER_NAME = "nano-r1"  # registered by serve/reasoning_parser.py, imported first by serve/vllm_entry.py
+PARSER_NAME = "nano-r1"  # registered by serve/reasoning_parser.py
+# Both are needed on vLLM 0.26: vllm_entry imports the parser before the front end resolves its name, and the
+# plugin path makes the separate engine-core process (structured outputs) import it too.
+PLUGIN = str(Path(__file__).resolve().parent / "reasoning_parser.py")
 API_SERVER = [sys.executable, "-m", "serve.vllm_entry"]
 # Flags that serve sets itself: accepting them after `--` would make the printed URLs and names wrong.
 OWN_FLAGS = {"--model": "--model", "--served-model-name": "--adapter-name", "--host": "--host", "--port": "--port",
@@ -47,7 +50,7 @@ def build_argv(cfg: ServeConfig, model_path: str, *, port: int, served_name: str
     check_extra_args(cfg.extra_args, lora)
     argv = [*API_SERVER, "--model", model_path, "--served-model-name", served_name,
             "--host", cfg.host, "--port", str(port),
-            "--reasoning-parser", PARSER_NAME]
+            "--reasoning-parser-plugin", PLUGIN, "--reasoning-parser", PARSER_NAME]
     if not _has_flag(cfg.extra_args, "--structured-outputs-config"):
         # The parser splits text; response_format / guided requests are constrained from their first token.
         argv += ["--structured-outputs-config", json.dumps({"enable_in_reasoning": True})]
@@ -168,14 +171,6 @@ class Server:
         self.api_key = cfg.api_key
         self.names = list(urls)
         self.base_url = urls[BASE_NAME]
-
-    @property
-    def pid(self) -> int | None:
-        return self.procs[0].pid
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.procs]
 
     @property
     def log_paths(self) -> list[Path]:

