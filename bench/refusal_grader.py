@@ -1,65 +1,127 @@
-"""Accuracy of our refusal grader vs XSTest's string-match baseline on XSTest's human-labelled completions.
+"""Accuracy of our refusal grader vs XSTest's string-match baseline on human-labelled replies.
 
-    .venv/bin/python bench/refusal_grader.py [--data-dir ../shared/data] [--show-errors]
+    python bench/refusal_grader.py                       # all four sets
+    python bench/refusal_grader.py --data-dir ../shared/data --sets gpt4,own-dev --show-errors --by-style
+    python bench/refusal_grader.py --xstest-csv xstest_v2_completions_mistralguard.csv   # any XSTest-format file
 
-Ground truth: `final_label` of xstest_v2_completions_{gpt4,llama2orig}.csv; refusal = 2_full_refusal or
-3_partial_refusal (as the issue defines it). Prints accuracy, precision and recall of refusal for each file
-and both together, and the time per reply of our grader.
+Sets:
+  gpt4, llama2orig   XSTest v2 completions with human `final_label` (../shared/data/xstest_v2_completions_*.csv)
+  own-dev            prompts/refusal_cases.jsonl, split "dev": hand-written replies in styles the XSTest files lack;
+                     the grader's rules were tuned on these and on the two XSTest files
+  own-heldout        prompts/refusal_cases.jsonl, split "heldout": never used for tuning (h001-h081 written
+                     before the grader was touched, h082-h133 after its rules were frozen)
+  --xstest-csv FILE  any other file with XSTest's columns (completion, final_label), e.g. the completions of
+                     the models the rules were never tuned on; named by its file stem
+
+Ground truth: refusal = 2_full_refusal or 3_partial_refusal (as issue 16 defines it). For each set and grader this
+prints n, binary accuracy, precision and recall of refusal, the three-way confusion matrix (rows: human label,
+columns: predicted; the string match only says refusal or not, so its refusals land in column 2), and for our grader
+the three-way accuracy and the "grader-uncertain" count (`classify(text).confident` is False) with the accuracy on
+the replies it is confident about. Ends with the time per reply.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from nano_r1.refusal import classify, xstest_strmatch  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # noqa: E402
 
-FILES = ["xstest_v2_completions_gpt4.csv", "xstest_v2_completions_llama2orig.csv"]
-REFUSAL_LABELS = {"2_full_refusal", "3_partial_refusal"}
+XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
+CASES = REPO / "prompts" / "refusal_cases.jsonl"
+SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout"]
+
+
+def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:
+    """Rows with completion, label, style for one set."""
+    if name in XSTEST or name in extra:
+        with open(extra.get(name) or data_dir / XSTEST[name], newline="", encoding="utf-8") as f:
+            return [{"completion": r["completion"], "label": r["final_label"], "style": r["type"], "id": r["id"]}
+                    for r in csv.DictReader(f)]
+    split = name.removeprefix("own-")
+    with open(CASES, encoding="utf-8") as f:
+        return [r for r in map(json.loads, f) if r["split"] == split]
 
 
 def scores(truth: list[bool], pred: list[bool]) -> tuple[float, float, float]:
     tp = sum(t and p for t, p in zip(truth, pred))
     fp = sum(p and not t for t, p in zip(truth, pred))
     fn = sum(t and not p for t, p in zip(truth, pred))
-    acc = sum(t == p for t, p in zip(truth, pred)) / len(truth)
+    acc = sum(t == p for t, p in zip(truth, pred)) / max(1, len(truth))
     return acc, tp / max(1, tp + fp), tp / max(1, tp + fn)
+
+
+def confusion(truth: list[str], pred: list[str]) -> list[str]:
+    c = Counter(zip(truth, pred))
+    head = "        pred→ " + " ".join(f"{lab[:1]:>4}" for lab in LABELS)
+    return [head] + [f"   human {t[:1]}: " + " ".join(f"{c[(t, p)]:>4}" for p in LABELS) for t in LABELS]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    ap.add_argument("--show-errors", action="store_true", help="print the replies our grader gets wrong")
+    ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
+    ap.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {','.join(SETS)}")
+    ap.add_argument("--show-errors", action="store_true", help="print the replies our grader gets wrong (binary)")
+    ap.add_argument("--by-style", action="store_true", help="binary accuracy per style (own sets) or type (XSTest)")
+    ap.add_argument("--xstest-csv", action="append", default=[], metavar="FILE",
+                    help="an extra XSTest-format CSV (columns completion, final_label, type); repeatable")
     args = ap.parse_args()
-    everything = {"ours": ([], []), "xstest strmatch": ([], [])}
-    print(f"{'file':<40} {'grader':<16} {'n':>4} {'accuracy':>9} {'precision':>10} {'recall':>7}")
+    extra_files = {Path(f).stem.removeprefix("xstest_v2_completions_"): Path(f) for f in args.xstest_csv}
+    names = [s.strip() for s in args.sets.split(",") if s.strip()] + list(extra_files)
+    unknown = [s for s in names if s not in SETS and s not in extra_files]
+    if unknown:
+        print(f"error: unknown set(s) {','.join(unknown)}; choose from {','.join(SETS)}", file=sys.stderr)
+        return 2
     elapsed, count = 0.0, 0
-    for name in FILES:
-        with open(Path(args.data_dir) / name, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        truth = [r["final_label"] in REFUSAL_LABELS for r in rows]
+    print(f"{'set':<12} {'grader':<16} {'n':>4} {'accuracy':>9} {'precision':>10} {'recall':>7}   three-way")
+    for name in names:
+        try:
+            rows = load(name, Path(args.data_dir), extra_files)
+        except FileNotFoundError as e:
+            print(f"{name:<12} skipped: {e.filename} not found")
+            continue
+        labels = [r["label"] for r in rows]
+        truth = [lab != COMPLY for lab in labels]
         t0 = time.perf_counter()
         verdicts = [classify(r["completion"]) for r in rows]
         elapsed, count = elapsed + time.perf_counter() - t0, count + len(rows)
-        preds = {"ours": [v.refusal for v in verdicts],
-                 "xstest strmatch": [xstest_strmatch(r["completion"]) for r in rows]}
-        for grader, pred in preds.items():
+        strmatch = [xstest_strmatch(r["completion"]) for r in rows]
+        blocks = {"ours": ([v.refusal for v in verdicts], [v.label for v in verdicts]),
+                  "xstest strmatch": (strmatch, [FULL if p else COMPLY for p in strmatch])}
+        matrices = []
+        for grader, (pred, pred3) in blocks.items():
             acc, prec, rec = scores(truth, pred)
-            print(f"{name:<40} {grader:<16} {len(rows):>4} {acc:>9.3f} {prec:>10.3f} {rec:>7.3f}")
-            everything[grader][0].extend(truth)
-            everything[grader][1].extend(pred)
+            three = sum(a == b for a, b in zip(labels, pred3)) / max(1, len(rows))
+            extra = f"acc3={three:.3f}" if grader == "ours" else "(binary only)"
+            print(f"{name:<12} {grader:<16} {len(rows):>4} {acc:>9.3f} {prec:>10.3f} {rec:>7.3f}   {extra}")
+            matrices.append((grader, confusion(labels, pred3)))
+        sure = [(t, v.refusal) for t, v in zip(truth, verdicts) if v.confident]
+        sure_acc = scores([t for t, _ in sure], [p for _, p in sure])[0] if sure else float("nan")
+        print(f"{'':<12} grader-uncertain: {len(rows) - len(sure)} of {len(rows)}; accuracy on the confident "
+              f"{len(sure)}: {sure_acc:.3f}")
+        for line_ours, line_str in zip(matrices[0][1], matrices[1][1]):
+            print(f"{'':<12} {line_ours:<40} {line_str}")
+        if args.by_style:
+            styles: dict[str, list[bool]] = {}
+            for r, t, v in zip(rows, truth, verdicts):
+                styles.setdefault(r.get("style") or "?", []).append(t == v.refusal)
+            for style, ok in sorted(styles.items()):
+                print(f"{'':<14}{style:<32} {sum(ok):>3}/{len(ok):<3} {sum(ok) / len(ok):.2f}")
         if args.show_errors:
             for r, t, v in zip(rows, truth, verdicts):
                 if t != v.refusal:
-                    print(f"   {'FN' if t else 'FP'} {r['final_label'][:1]} [{v.reason}] {r['completion'].strip()[:160]!r}")
-    for grader, (truth, pred) in everything.items():
-        acc, prec, rec = scores(truth, pred)
-        print(f"{'both files':<40} {grader:<16} {len(truth):>4} {acc:>9.3f} {prec:>10.3f} {rec:>7.3f}")
-    print(f"our grader: {1e6 * elapsed / count:.0f} µs per reply")
+                    print(f"   {'FN' if t else 'FP'} {r['label'][:1]}→{v.label[:1]}{'' if v.confident else '?'} "
+                          f"[{v.reason[:70]}] {r['completion'].strip()[:150]!r}")
+        print()
+    if count:
+        print(f"our grader: {1e6 * elapsed / count:.0f} µs per reply")
     return 0
 
 

@@ -1,21 +1,30 @@
 """python -m eval — run prompt suites against served models and report base vs trained; or re-grade replies.
 
     python -m eval --suite gsm8k,uncensored,xstest --run runs/nano-r1 --output-dir results/nano-r1
-    python -m eval --suite gsm8k --base-url http://127.0.0.1:8000/v1 --api-key KEY --limit 50
+    python -m eval --suite gsm8k --base-url http://127.0.0.1:8000/v1 --api-key-file key.txt --limit 50
     python -m eval --suite xstest --output-dir results/x --report-only          # redraw from the store
     python -m eval grade --grader refusal --input replies.jsonl --output graded.jsonl
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 
+from nano_r1 import apikey
 from nano_r1.cliargs import ConfigError, parse_config
+
+
+def _sigterm_as_interrupt(signum, frame):
+    # SIGTERM (a timeout, a scheduler) must unwind like Ctrl-C, so the server eval started is stopped too
+    # (Python's default SIGTERM exit skips the `with` blocks that stop it).
+    raise KeyboardInterrupt
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    from eval.config import EvalConfig, GradeConfig
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    from eval.config import KEY_ENV, EvalConfig, GradeConfig
 
     try:
         if argv[:1] == ["grade"]:
@@ -26,13 +35,18 @@ def main(argv=None) -> int:
             n = grade_file(cfg)
             print(f"[eval] graded {n} lines → {cfg.output}", file=sys.stderr)
             return 0
-        cfg, _ = parse_config(EvalConfig, argv, prog="python -m eval", description=__doc__.splitlines()[0])
+        cfg, ns = parse_config(EvalConfig, argv, prog="python -m eval", description=__doc__.splitlines()[0])
+        if "api_key" in vars(ns):  # typed on the command line (a YAML --config is not in argv)
+            print(apikey.flag_warning(KEY_ENV), file=sys.stderr)
         from eval.run import main as run
 
         run(cfg)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # an unwritable --output-dir, a full disk: the file and the reason, not a traceback
+        print(f"error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted; replies already stored are kept (re-run to resume)", file=sys.stderr)
         return 130

@@ -2,7 +2,9 @@
 a progress bar with live throughput, and one-line errors for the usual set-up mistakes.
 
 `check_server` runs before any request: unreachable server, wrong API key and unknown model names fail fast
-with a message that says what to do, instead of N retried requests and a traceback.
+with a message that says what to do, instead of N retried requests and a traceback. A request the server
+refuses on its own merits (400/422, e.g. longer than the context) comes back as a failed reply
+({"error": reason, ...}, no `completion`), which the store keeps like any reply (eval/store.py).
 """
 
 from __future__ import annotations
@@ -86,8 +88,12 @@ async def chat(client, req: Request, retries: int) -> dict:
             raise ConfigError("the server rejected the API key (401); pass the right --api-key") from None
         except openai.NotFoundError as e:
             raise ConfigError(f"model {req.model!r} not found on the server (404): {_message(e)}") from None
-        except openai.BadRequestError as e:  # e.g. prompt longer than the context: not worth retrying
-            raise ConfigError(f"the server rejected a request for {req.payload.get('item')}: {_message(e)}") from None
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as e:
+            # this request, not the run: e.g. a prompt longer than the context. Asking again gives the same
+            # answer, so it is stored as a failed item with the server's reason and the run goes on.
+            return {"error": _message(e), "error_type": type(e).__name__,
+                    "status_code": getattr(e, "status_code", None),
+                    "latency_s": round(time.perf_counter() - t0, 3), "attempts": attempt + 1}
         except openai.APIError as e:
             if type(e).__name__ not in RETRYABLE or attempt == retries:
                 raise ConfigError(f"request for {req.payload.get('item')} failed after {attempt + 1} attempt(s): "

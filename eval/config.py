@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from nano_r1 import apikey
 from nano_r1.chat import system_prompt as resolve_system_prompt
 from nano_r1.cliargs import ConfigError
 from nano_r1.rundir import RunDir
 
 SYSTEM_PROMPT_CHOICES = ["default", "none"]
+KEY_ENV = "OPENAI_API_KEY"  # the openai client's own variable
 
 
 @dataclass
@@ -38,8 +39,10 @@ class EvalConfig:
     # where the server is
     base_url: str | None = field(default=None, metadata={
         "help": "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1; unset = start `python -m serve`"})
-    api_key: str | None = field(default=None, metadata={"help": "API key (default: $OPENAI_API_KEY, or a fresh "
-                                                        "random key for a server we start)"})
+    api_key: str | None = field(default=None, metadata={"help": "API key (visible in `ps`: prefer --api-key-file "
+                                "or $OPENAI_API_KEY); default: $OPENAI_API_KEY, or a fresh random key for a server "
+                                "we start"})
+    api_key_file: str | None = field(default=None, metadata={"help": "read the API key from this file (one line)"})
     run: str | None = field(default=None, metadata={"help": "run folder (runs/NAME): supplies --model and --adapter "
                                                     "and adds its training curves to the report"})
     model: str | None = field(default=None, metadata={"help": "base model to serve when no --base-url"})
@@ -57,6 +60,9 @@ class EvalConfig:
                 "unset = load through `datasets` from the hub"})
     cards: int = field(default=4, metadata={"help": "answer cards per suite"})
     report_only: bool = field(default=False, metadata={"help": "redraw summary, charts and report from the store"})
+    retry_failed: bool = field(default=False, metadata={"help": "ask again for the requests stored as failed "
+                               "(e.g. refused as longer than the context, after restarting the server with a longer "
+                               "--max-model-len); a changed sampling setting asks anew anyway"})
 
     def __post_init__(self):
         checks = [
@@ -78,6 +84,13 @@ class EvalConfig:
                 raise ConfigError(message)
         if self.run and not RunDir(self.run).is_run():
             raise ConfigError(f"--run {self.run}: not a run folder (no config.json)")
+        if self.data_dir and not Path(self.data_dir).expanduser().is_dir():  # a typo would drop every file of it
+            raise ConfigError(f"--data-dir {self.data_dir}: no such folder")
+        if Path(self.output_dir).exists() and not Path(self.output_dir).is_dir():
+            raise ConfigError(f"--output-dir {self.output_dir}: is a file, not a folder")
+        if self.api_key and self.api_key_file:
+            raise ConfigError("--api-key and --api-key-file: give one of them")
+        self.resolved_api_key()  # a missing or malformed key file is reported now, before any server starts
 
     def sampling(self) -> dict:
         """The parameters that make two replies comparable; part of every store key."""
@@ -109,11 +122,17 @@ class EvalConfig:
             adapter = adapter or str(run.adapter_path)
         return model, adapter
 
+    def given_api_key(self) -> str | None:
+        """--api-key-file, else --api-key: the key the user gave eval itself (None: not given)."""
+        return apikey.resolve(self.api_key, self.api_key_file, "-", {})[0]
+
     def resolved_api_key(self) -> str:
-        return self.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        """The key for --base-url: given, else $OPENAI_API_KEY, else 'EMPTY' (a server without a key)."""
+        return apikey.resolve(self.api_key, self.api_key_file, KEY_ENV)[0] or "EMPTY"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """What results/NAME/config.json keeps: never the key itself."""
+        return asdict(self) | {"api_key": apikey.mask(self.api_key) if self.api_key else None}
 
 
 @dataclass
@@ -129,3 +148,5 @@ class GradeConfig:
             raise ConfigError("grade needs --input FILE.jsonl and --output FILE.jsonl")
         if not Path(self.input).is_file():
             raise ConfigError(f"--input {self.input}: no such file")
+        if Path(self.output).is_dir():
+            raise ConfigError(f"--output {self.output}: is a folder; give a file name (e.g. graded.jsonl)")

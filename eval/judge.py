@@ -31,8 +31,8 @@ async def judge_stored(client, store: Store, cfg, suites: set[str]) -> None:
     template = TEMPLATE.read_text()
     todo = []
     for r in records:
-        if r.get("kind") or r.get("suite") not in suites or r["key"] in done:
-            continue
+        if r.get("kind") or r.get("suite") not in suites or r["key"] in done or r.get("completion") is None:
+            continue  # a failed request has no reply to judge
         prompt = template.replace("{prompt}", r["prompt"]).replace("{completion}", r["completion"][:MAX_REPLY_CHARS])
         params = {"temperature": 0.0, "max_tokens": 16}
         key = record_key(cfg.judge_model, "judge", TEMPLATE.name, r["key"], 0, "", params)
@@ -42,9 +42,9 @@ async def judge_stored(client, store: Store, cfg, suites: set[str]) -> None:
         return
 
     def on_reply(req, reply):
-        label = parse_label(reply["completion"])
+        label = parse_label(reply.get("completion"))  # None for a refused judge request: no verdict
         store.append({"key": req.key, **req.payload, "label": label,
                       "refusal": None if label is None else label != "1_full_compliance",
-                      "raw": reply["completion"][:200]})
+                      "raw": (reply.get("completion") or "")[:200], "error": reply.get("error")})
 
     await run_all(client, todo, cfg.concurrency, cfg.retries, on_reply, desc="judge")

@@ -22,13 +22,30 @@ from nano_r1.tasks.sources import read_jsonl
 ALIASES = {"math": "math500", "refusal": "uncensored"}  # tasks whose graders are the shared math / refusal ones
 
 
+def check_record(rows, i: int, math: bool, grader: str) -> None:
+    """The fields a grader reads, typed: one line naming the file and line, never a traceback mid-file."""
+    rec, at = rows[i], rows.where(i)
+    ref = rec.get("reference")
+    if ref is not None and (isinstance(ref, bool) or not isinstance(ref, (str, int, float))):
+        raise ConfigError(f"{at}: 'reference' must be text or a number, got {type(ref).__name__}")
+    if math and (ref is None or not str(ref).strip()):
+        raise ConfigError(f"{at}: needs a 'reference' for --grader {grader} (or use --grader refusal)")
+    meta = rec.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise ConfigError(f"{at}: 'meta' must be a JSON object, got {type(meta).__name__}")
+    accept = (meta or {}).get("accept")
+    if accept is not None and not (isinstance(accept, list) and all(isinstance(a, str) for a in accept)):
+        raise ConfigError(f"{at}: 'meta.accept' must be a list of strings")
+
+
 def grade_file(cfg: GradeConfig) -> int:
     task = get_task(ALIASES.get(cfg.grader, cfg.grader))
     math = not task.uses_refusal()
+    rows = read_jsonl(Path(cfg.input), ("completion",), allow_empty=True)
+    for i in range(len(rows)):  # all checked before the first verdict: a bad line 900 wastes nothing
+        check_record(rows, i, math, cfg.grader)
     out_lines = []
-    for i, rec in enumerate(read_jsonl(Path(cfg.input), ("completion",), allow_empty=True), 1):
-        if math and rec.get("reference") is None:
-            raise ConfigError(f"{cfg.input}: record {i}: needs a reference for --grader {cfg.grader}")
+    for rec in rows:
         scores = task.score(rec["completion"], None if rec.get("reference") is None else str(rec["reference"]),
                             rec.get("meta") or {})
         out_lines.append(json.dumps({**rec, **scores}, ensure_ascii=False))

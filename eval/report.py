@@ -4,6 +4,9 @@
     python -m eval --suite gsm8k --output-dir results/NAME --report-only     # redraw from the store
 
 Stored replies are re-scored with the suites' current graders, so a grader fix never needs new replies.
+Requests stored as failed (the server refused them) are in no metric and are counted in report.md; lines of
+the store that are torn or incomplete are set aside (eval/store.py), never a crash. The suites section lists,
+per suite, the sources its items came from with their counts, and any optional source left out.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from eval.config import EvalConfig
 from eval.requests import build_requests
-from eval.store import Store
+from eval.store import Store, failed
 from nano_r1 import selfcheck
 from nano_r1.files import write_atomic
 from nano_r1.rundir import RunDir
@@ -48,16 +51,25 @@ def model_labels(cfg: EvalConfig) -> dict[str, str]:
     return {m: m + (" (no system prompt)" if cfg.system_for(m) == "none" else "") for m in cfg.models}
 
 
-def scored_records(cfg: EvalConfig, suites: list[Task]) -> tuple[list[dict], int]:
-    """Stored replies for exactly the requests this config asks for, each with fresh `scores`."""
-    wanted = {r.key for r in build_requests(cfg, suites)}
+def scored_records(cfg: EvalConfig, suites: list[Task]) -> tuple[list[dict], int, list[dict]]:
+    """(stored replies for exactly the requests this config asks for, each with fresh `scores`; the number of
+    requests; the failed ones). What identifies a reply (model, suite, item, reference, meta) is taken from the
+    request its key belongs to, so a stored line can never steer a reply into another suite's numbers."""
+    wanted = {r.key: r for r in build_requests(cfg, suites)}
     by_name = {s.name: s for s in suites}
-    records = list(Store(cfg.output_dir).records())
+    store = Store(cfg.output_dir)
+    records, bad = store.scan()
+    store.set_aside(bad)
     judged = {r["judges"]: r["refusal"] for r in records if r.get("kind") == "judge"
               and r.get("judge_model") == cfg.judge_model and r.get("refusal") is not None}
-    out = []
+    out, failures = [], []
     for r in records:
         if r.get("kind") or r["key"] not in wanted:
+            continue
+        req = wanted[r["key"]]
+        r = {**r, "model": req.model, **{k: req.payload[k] for k in ("suite", "item", "reference", "meta", "prompt")}}
+        if failed(r):
+            failures.append(r)
             continue
         r["scores"] = by_name[r["suite"]].score(r["completion"], r.get("reference"), r.get("meta") or {})
         r["scores"]["self_check"] = selfcheck.self_checks(r["completion"], r.get("prompt"))
@@ -65,7 +77,7 @@ def scored_records(cfg: EvalConfig, suites: list[Task]) -> tuple[list[dict], int
         if r["key"] in judged:
             r["scores"]["refusal_judge"] = judged[r["key"]]
         out.append(r)
-    return out, len(wanted)
+    return out, len(wanted), failures
 
 
 def summary_rows(cfg: EvalConfig, suites: list[Task], scored: list[dict]) -> list[dict]:
@@ -118,12 +130,38 @@ def fmt(r: dict) -> str:
     return f"{r['value']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}] (n={r['n']})"
 
 
+def failure_lines(failures: list[dict]) -> list[str]:
+    """The requests the server refused (stored with its reason), counted per model × suite: in no metric."""
+    if not failures:
+        return []
+    counts: dict[tuple[str, str], int] = {}
+    for r in failures:
+        counts[r["model"], r["suite"]] = counts.get((r["model"], r["suite"]), 0) + 1
+    first = failures[0]
+    return [f"> **{len(failures)} request(s) failed** and are left out of every metric (n counts replies only): "
+            + ", ".join(f"{m}/{s} {n}" for (m, s), n in counts.items())
+            + f". First: `{first['item']}` ({first['model']}): {first['error'][:200]}. They are stored with the "
+            "server's reason; `--retry-failed` asks again.", ""]
+
+
+def suite_line(s: Task, limit: int | None) -> str:
+    """`name` vVERSION: description — and the sources its items came from, with counts (what was measured)."""
+    total = len(getattr(s, "_items", None) or [])  # loaded by eval/run.py before anything else
+    used = f"{min(total, limit)} of {total} items asked (--limit {limit})" if limit and limit < total \
+        else f"{total} items"
+    parts = [f"{name} {v['items']} ({v['from']})" for name, v in s.sources.items()]
+    line = f"- `{s.name}` v{s.version}: {s.description}. {used}" + (f"; sources: {', '.join(parts)}" if parts else "")
+    if s.missing:
+        line += "; **left out** (not available): " + ", ".join(f"{k} ({v})" for k, v in s.missing.items())
+    return line + "."
+
+
 def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
     from eval.cards import draw_cards
     from eval.charts import length_distributions, metric_bars, training_curves
 
     out = Path(cfg.output_dir)
-    scored, wanted = scored_records(cfg, suites)
+    scored, wanted, failures = scored_records(cfg, suites)
     labels = model_labels(cfg)
     rows = summary_rows(cfg, suites, scored)
     write_csv(rows, out / "summary.csv")
@@ -155,15 +193,28 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
                "base model may re-check too: read `self_check_rate` as base vs trained, not as an absolute.", ""]
     md += [f"Sampling: temperature {cfg.temperature}, top_p {cfg.top_p}, max_tokens {cfg.max_tokens}, "
            f"{cfg.samples} sample(s) per item, seed {cfg.seed}. Replies stored: {len(scored)} of {wanted} "
-           f"(`store.jsonl`). Intervals are 95% Wilson intervals"
-           + (" (samples of one item are not independent, so they are too narrow)" if cfg.samples > 1 else "") + ".",
-           "", "## Results", "", "| suite | metric | " + " | ".join(labels[m] for m in cfg.models) + " |",
+           f"(`store.jsonl`)" + (f", {len(failures)} failed" if failures else "") + ". Intervals are 95% Wilson "
+           "intervals" + (" (samples of one item are not independent, so they are too narrow)" if cfg.samples > 1
+                          else "") + ".", ""]
+    md += failure_lines(failures)
+    md += ["## Results", "", "| suite | metric | " + " | ".join(labels[m] for m in cfg.models) + " |",
            "|---|---|" + "---|" * len(cfg.models)]
     for s in suites:
         for metric in dict.fromkeys(r["metric"] for r in rows if r["suite"] == s.name):
             cells = [next((fmt(r) for r in rows if (r["suite"], r["metric"], r["model"]) == (s.name, metric, m)), "")
                      for m in cfg.models]
             md.append(f"| {s.name} | {metric} | " + " | ".join(cells) + " |")
+    if any(s.uses_refusal() for s in suites):
+        from nano_r1.refusal import MEASURED_ACCURACY
+
+        uncertain = {(m, s.name): sum(1 for r in scored if r["model"] == m and r["suite"] == s.name
+                                      and r["scores"].get("refusal_confident") is False)
+                     for s in suites if s.uses_refusal() for m in cfg.models}
+        md += ["", "Refusal rates are graded by `nano_r1.refusal` (local rules, XSTest's three classes; refusal = "
+               "full or partial). Its binary accuracy against human labels: "
+               + ", ".join(f"{k} {v:.3f}" for k, v in MEASURED_ACCURACY.items())
+               + ". Grader-uncertain replies (the grader cannot call them confidently): "
+               + ", ".join(f"{m}/{suite} {n}" for (m, suite), n in uncertain.items()) + "."]
     md += ["", "Table as CSV: [summary.csv](summary.csv).", "", "## Charts", "",
            "![metrics](metrics.png)", "", "![reply lengths](lengths.png)", ""]
     if "training" in charts:
@@ -174,6 +225,6 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
         for suite, paths in cards.items():
             md += [f"- {suite}: " + ", ".join(f"[{p.stem}](cards/{p.name})" for p in paths)]
         md.append("")
-    md += ["## Suites", ""] + [f"- `{s.name}` v{s.version}: {s.description}" for s in suites] + [""]
+    md += ["## Suites", ""] + [suite_line(s, cfg.limit) for s in suites] + [""]
     write_atomic(out / "report.md", "\n".join(md))
     return out / "report.md"

@@ -1,7 +1,11 @@
 """Run suites against served models: build requests, skip what the store holds, ask, store, then report.
 
 With no --base-url, starts `python -m serve` (serve.launch.serve_in_background) on a free 127.0.0.1 port
-with a fresh random API key, and stops it afterwards.
+with a fresh random API key (or the one given), and stops it afterwards.
+
+Every file is read and checked before a server starts. A request the server refuses (400: e.g. longer than the
+context) is stored as failed with its reason and the run goes on: a warning counts them, the report lists them,
+and only when every request of the run was refused is it an error (nothing was measured).
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from nano_r1.cliargs import ConfigError
 from nano_r1.files import write_atomic
 
 
-async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task]) -> int:
+async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task]) -> tuple[int, list[str]]:
+    """Ask for what the store lacks; returns (requests asked, the errors of those that failed)."""
     store = Store(cfg.output_dir)
     requests = build_requests(cfg, suites)
-    done = store.keys()
+    done = store.keys(include_failed=not cfg.retry_failed)
     todo = [r for r in requests if r.key not in done]
+    errors: list[str] = []
     client = make_client(base_url, api_key, cfg.timeout)
     try:
         await check_server(client, base_url, cfg.models + ([cfg.judge_model] if cfg.judge_model else []))
@@ -37,6 +43,8 @@ async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Ta
             def on_reply(req: Request, reply: dict) -> None:
                 store.append({"key": req.key, "model": req.model, **req.payload, "messages": req.messages,
                               "sampling": req.sampling, **reply, "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
+                if "error" in reply:
+                    errors.append(f"{req.model}/{req.payload['item']}: {reply['error']}")
 
             t0 = time.perf_counter()
             await run_all(client, todo, cfg.concurrency, cfg.retries, on_reply)
@@ -47,7 +55,7 @@ async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Ta
             await judge_stored(client, store, cfg, {s.name for s in suites if s.uses_refusal()})
     finally:
         await client.close()
-    return len(todo)
+    return len(todo), errors
 
 
 @contextlib.contextmanager
@@ -65,7 +73,8 @@ def server_for(cfg: EvalConfig):
     except ImportError as e:
         raise ConfigError(f"cannot start a server: `serve` is not importable ({e}); pass --base-url") from None
     # "auto" lets serve take the adapter's own base model
-    serve_cfg = ServeConfig(model=model or "auto", adapter=adapter, port=0, api_key=cfg.api_key or secrets.token_hex(16))
+    serve_cfg = ServeConfig(model=model or "auto", adapter=adapter, port=0,
+                            api_key=cfg.given_api_key() or secrets.token_hex(16))
     served = {"base"} | ({serve_cfg.adapter_name} if adapter else set())
     unknown = [m for m in cfg.models if m not in served]
     if unknown:
@@ -84,18 +93,31 @@ def server_for(cfg: EvalConfig):
 
 
 def main(cfg: EvalConfig) -> Path:
-    suites = [get_task(name) for name in cfg.suite]  # unknown / malformed suites fail before any server starts
+    # every file is read and checked before any server starts: suites, data, the system prompt, the --run
+    suites = [get_task(name) for name in cfg.suite]
     for s in suites:
         s.load(cfg.data_dir)
+    for model in cfg.models:
+        cfg.prompting_for(model)
     out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if not cfg.report_only:
+    store = Store(out)
+    store.set_aside(store.scan()[1])  # torn / incomplete lines: reported now, asked again below
+    asked, errors = 0, []
+    if not cfg.report_only:  # the folder is made by the first stored reply: a failed start leaves nothing
         with server_for(cfg) as (base_url, api_key):
-            asyncio.run(generate(cfg, base_url, api_key, suites))
+            asked, errors = asyncio.run(generate(cfg, base_url, api_key, suites))
+    out.mkdir(parents=True, exist_ok=True)
     # written once the replies are in: a failed start never clobbers the config of earlier results
     write_atomic(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     from eval.report import write_report
 
     report = write_report(cfg, suites)
     print(f"[eval] report: {report}", file=sys.stderr)
+    if errors and len(errors) == asked:  # nothing was measured: that is an error, not a result
+        raise ConfigError(f"the server refused all {asked} request(s) (first: {errors[0]}); they are stored as "
+                          "failed: fix the cause, then re-run with --retry-failed")
+    if errors:
+        print(f"warning: the server refused {len(errors)} of {asked} request(s) (first: {errors[0]}); stored as "
+              "failed, left out of every metric and counted in the report (re-ask with --retry-failed)",
+              file=sys.stderr)
     return report

@@ -6,6 +6,17 @@ A re-run skips keys already stored, so a kill loses at most the replies in fligh
 - a line torn by a kill mid-write is not valid JSON and is ignored on read; before appending, a missing final
   newline is restored so the next record never glues onto the torn fragment;
 - an advisory lock (flock) keeps two processes writing the same store from interleaving their lines.
+
+Reading trusts nothing (a kill, an editor or another program may have touched the file):
+- a line that is not a JSON object, or a record without what a reply needs (`problem` below: a key, model,
+  suite and item, a `completion` or an `error`, each of the right type), does not count as stored: its request
+  is asked again. Such lines are copied to store.quarantine.jsonl with their line number and the reason, and
+  counted in one warning line; store.jsonl itself is never rewritten (append-only: nothing in it is lost).
+- a failed record (`error` set: the server refused the request, e.g. a prompt longer than the context) counts
+  as stored, so a re-run does not hammer the server with a request it refused; `--retry-failed` asks again,
+  and a later reply for the key replaces the failure. Changed sampling is a new key, so it asks anew anyway.
+- strings are written (and read back) with lone surrogates replaced (nano_r1/text.py), so no reply can fail
+  the write, a chart or a card.
 """
 
 from __future__ import annotations
@@ -14,10 +25,22 @@ import fcntl
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Iterator
 
+from nano_r1.files import write_atomic
+from nano_r1.text import clean_value
+
 STORE_NAME = "store.jsonl"
+QUARANTINE_NAME = "store.quarantine.jsonl"
+_warned: set[tuple[str, int]] = set()  # (store, count) already reported in this process
+
+# field: allowed types (None is always allowed for the optional ones)
+REPLY = {"key": str, "model": str, "suite": str, "item": str}
+REPLY_OPTIONAL = {"completion": str, "error": str, "prompt": str, "reference": str, "meta": dict,
+                  "finish_reason": str, "completion_tokens": int, "prompt_tokens": int}
+JUDGE = {"key": str, "judges": str, "judge_model": str}
 
 
 def record_key(model: str, suite: str, version: str, item: str, sample: int, system: str, sampling: dict) -> str:
@@ -26,35 +49,92 @@ def record_key(model: str, suite: str, version: str, item: str, sample: int, sys
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
+def problem(rec) -> str | None:
+    """Why `rec` is not a usable record (None: it is one)."""
+    if not isinstance(rec, dict):
+        return f"not a JSON object ({type(rec).__name__})"
+    kind = rec.get("kind")
+    if kind not in (None, "judge"):
+        return f"unknown kind {kind!r}"
+    need = JUDGE if kind == "judge" else REPLY
+    for name, tp in need.items():
+        if not isinstance(rec.get(name), tp) or not rec[name]:
+            return f"missing or malformed {name!r}"
+    if kind == "judge":
+        return None if rec.get("refusal") is None or isinstance(rec["refusal"], bool) else "malformed 'refusal'"
+    for name, tp in REPLY_OPTIONAL.items():
+        value = rec.get(name)
+        if value is not None and (not isinstance(value, tp) or isinstance(value, bool)):
+            return f"malformed {name!r}"
+    if rec.get("completion") is None and rec.get("error") is None:
+        return "neither a 'completion' nor an 'error' (an incomplete record)"
+    return None
+
+
+def failed(rec: dict) -> bool:
+    return rec.get("error") is not None and rec.get("completion") is None
+
+
 class Store:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.path = self.folder / STORE_NAME
+        self.quarantine_path = self.folder / QUARANTINE_NAME
 
-    def records(self) -> Iterator[dict]:
-        """Every complete record, first occurrence of each key (duplicates can only come from two writers)."""
+    def scan(self) -> tuple[list[dict], list[dict]]:
+        """(usable records, one per key in first-seen order; the lines set aside as {line, reason, text}).
+
+        For a key stored more than once (two writers, or a retry of a failure) the first reply wins, and a
+        reply always wins over a failure."""
         if not self.path.is_file():
-            return
-        seen: set[str] = set()
+            return [], []
+        chosen: dict[str, dict] = {}
+        bad = []
         with open(self.path, "rb") as f:
-            for raw in f:
+            for lineno, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
                 try:
                     rec = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError):
-                    continue  # a torn last line from a killed run
-                if not isinstance(rec, dict) or "key" not in rec or rec["key"] in seen:
+                except (ValueError, RecursionError):  # torn by a kill (ValueError: bad JSON or not UTF-8)
+                    rec, why = None, "not a complete JSON line (torn by a kill?)"
+                else:
+                    why = problem(rec)
+                if why:
+                    bad.append({"line": lineno, "reason": why, "text": raw.decode("utf-8", "replace").rstrip("\n")})
                     continue
-                seen.add(rec["key"])
-                yield rec
+                rec = clean_value(rec)  # a store written elsewhere may hold "\ud800" escapes: no crash downstream
+                old = chosen.get(rec["key"])
+                if old is None or (failed(old) and not failed(rec)):
+                    chosen[rec["key"]] = rec
+        return list(chosen.values()), bad
 
-    def keys(self) -> set[str]:
-        return {r["key"] for r in self.records()}
+    def records(self) -> Iterator[dict]:
+        yield from self.scan()[0]
+
+    def keys(self, include_failed: bool = True) -> set[str]:
+        """Keys that need no new request (failed ones too, unless `include_failed` is off: --retry-failed)."""
+        return {r["key"] for r in self.records() if include_failed or not failed(r)}
+
+    def set_aside(self, bad: list[dict]) -> int:
+        """Copy the unusable lines to store.quarantine.jsonl and say so once; returns their number."""
+        if not bad:
+            self.quarantine_path.unlink(missing_ok=True)  # a copy only: stale once the store is clean again
+            return 0
+        write_atomic(self.quarantine_path, "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bad))
+        if (str(self.path), len(bad)) not in _warned:
+            _warned.add((str(self.path), len(bad)))
+            lines = ", ".join(str(b["line"]) for b in bad[:5]) + (", …" if len(bad) > 5 else "")
+            print(f"warning: {self.path}: {len(bad)} torn or incomplete line(s) ({lines}) are not counted as "
+                  f"stored (their requests are asked again); copied to {self.quarantine_path.name}",
+                  file=sys.stderr, flush=True)
+        return len(bad)
 
     def append(self, record: dict) -> None:
         """Write one record durably: the line is either all there after a crash, or ignorable."""
         if "key" not in record:
             raise ValueError("a store record needs a 'key'")
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
+        line = (json.dumps(clean_value(record), ensure_ascii=False) + "\n").encode()
         self.folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:

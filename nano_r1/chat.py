@@ -11,6 +11,10 @@ from pathlib import Path
 
 import prompts
 from nano_r1.cliargs import ConfigError
+from nano_r1.files import read_text
+from nano_r1.text import clean
+
+MAX_SYSTEM_PROMPT_CHARS = 100_000  # far above any prompt; a bigger "prompt" is a data file given by mistake
 
 # The seed's optional 1-shot example, in the exact answer format.
 ONE_SHOT = [{"role": "user", "content": "What is the largest single-digit prime number?"},
@@ -28,11 +32,16 @@ def system_prompt(spec: str | None = "default") -> str | None:
     if not path.is_file():
         raise ConfigError(f"--system-prompt {spec}: no such file (use 'default', 'none' or a text file)")
     try:
-        return path.read_text(encoding="utf-8").strip() or None
-    except UnicodeDecodeError:
-        raise ConfigError(f"--system-prompt {spec}: not a UTF-8 text file") from None
+        text = read_text(path)
+    except ConfigError as e:
+        raise ConfigError(f"--system-prompt {e}") from None
+    if len(text) > MAX_SYSTEM_PROMPT_CHARS:
+        raise ConfigError(f"--system-prompt {spec}: {len(text):,} characters is not a system prompt (the limit is "
+                          f"{MAX_SYSTEM_PROMPT_CHARS:,}); wrong file?")
+    return clean(text).strip() or None
 
 
 def messages(question: str, system: str | None, one_shot: bool = False) -> list[dict]:
-    msgs = [{"role": "system", "content": system}] if system else []
-    return msgs + (ONE_SHOT if one_shot else []) + [{"role": "user", "content": question.strip()}]
+    # clean: a lone surrogate from a data file would fail every UTF-8 encode downstream (request, store)
+    msgs = [{"role": "system", "content": clean(system)}] if system else []
+    return msgs + (ONE_SHOT if one_shot else []) + [{"role": "user", "content": clean(question.strip())}]

@@ -59,11 +59,17 @@ def coerce(value, tp, name: str = "value"):
         if base is int:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError(f"expected a whole number, got {value!r}")
-            return int(value) if not isinstance(value, str) else int(value.strip())
+            try:
+                return int(value) if not isinstance(value, str) else int(value.strip())
+            except ValueError:
+                raise ValueError(f"expected a whole number, got {value!r}") from None
         if base is float:
             if isinstance(value, bool):
                 raise ValueError(f"expected a number, got {value!r}")
-            out = float(value)
+            try:
+                out = float(value)
+            except ValueError:
+                raise ValueError(f"expected a number, got {value!r}") from None
             if not math.isfinite(out):
                 raise ValueError(f"expected a finite number, got {value!r}")
             return out
@@ -96,9 +102,17 @@ def _converter(tp, name: str):
     return conv
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is a ConfigError (one `error:` line from the command) instead of argparse's
+    usage block plus error on stderr and a direct exit."""
+
+    def error(self, message: str):
+        raise ConfigError(f"{message} (see {self.prog} --help)")
+
+
 def build_parser(cls, prog: str, description: str, presets: dict | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = OneLineParser(prog=prog, description=description,
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     if presets:
         parser.add_argument("--preset", choices=sorted(presets), default=None,
                             help="named recipe; flags override it")
@@ -131,12 +145,35 @@ def load_yaml(path: str) -> dict:
     import yaml  # only when asked for
 
     try:
-        data = yaml.safe_load(p.read_text()) or {}
+        data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"--config {path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"--config {path}: cannot read it ({e.strerror})") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"--config {path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        mark = getattr(e, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"--config {path}{at}: not valid YAML ({str(e).splitlines()[0]})") from None
+    except RecursionError:
+        raise ConfigError(f"--config {path}: nested too deeply to be a config") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"--config {path}: expected a mapping of field: value")
+        raise ConfigError(f"--config {path}: expected a mapping of field: value, got a {type(data).__name__}")
+    odd = [k for k in data if not isinstance(k, str)]
+    if odd:
+        raise ConfigError(f"--config {path}: {odd[0]!r} is not a field name (keys are option names like "
+                          "max_steps)")
     return data
+
+
+def typed_yaml(cls, path: str) -> dict:
+    """The YAML file's values through the same converters as the flags, errors naming the file."""
+    data = load_yaml(path)
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"--config {path}: unknown option(s) {', '.join(unknown)}; see --help")
+    return {k: coerce(v, hints[k], f"--config {path}: {k}") for k, v in data.items()}
 
 
 def make_config(cls, values: dict):
@@ -170,7 +207,7 @@ def parse_config(cls, argv=None, prog="", description="", presets: dict | None =
         if "preset" in {f.name for f in dataclasses.fields(cls)}:
             values["preset"] = preset
     if ns.config:
-        values.update(load_yaml(ns.config))
+        values.update(typed_yaml(cls, ns.config))
     field_names = {f.name for f in dataclasses.fields(cls)}
     values.update({k: v for k, v in vars(ns).items() if k in field_names})
     if forwarded:

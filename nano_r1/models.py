@@ -49,16 +49,45 @@ def resolve_model(spec: str) -> ResolvedModel:
     if spec.endswith(".gguf"):
         if not path.is_file():
             raise ConfigError(f"--model {spec}: no such GGUF file")
+        _check_gguf_magic(path, spec)
         return ResolvedModel(str(convert_gguf(path)), path.stem)
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ConfigError(f"--model {spec}: folder has no config.json (not a Hugging Face model folder)")
+        _check_model_config(path / "config.json", spec)
         return ResolvedModel(str(path.resolve()), path.name)
     if path.exists() or spec.startswith((".", "/", "~")):
         raise ConfigError(f"--model {spec}: no such model folder or file")
     if HF_ID.match(spec):
         return ResolvedModel(spec, spec.split("/")[-1])
     raise ConfigError(f"--model {spec}: unknown model; use {EMBEDDED}, a .gguf file, a model folder or an org/name hub id")
+
+
+def _check_model_config(path: Path, spec: str) -> None:
+    """A readable JSON object, checked here in one line instead of deep inside transformers or vLLM."""
+    import json
+
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as e:  # ValueError: not JSON, or not UTF-8
+        raise ConfigError(f"--model {spec}: {path} is not valid JSON ({str(e).splitlines()[0][:120]}); "
+                          "the model folder is damaged") from None
+    except OSError as e:
+        raise ConfigError(f"--model {spec}: cannot read {path} ({e.strerror})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"--model {spec}: {path} is not a JSON object; the model folder is damaged")
+
+
+def _check_gguf_magic(path: Path, spec: str) -> None:
+    """Every GGUF file starts with b"GGUF": anything else is the wrong file (said before a minute of imports)."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise ConfigError(f"--model {spec}: cannot read it ({e.strerror})") from None
+    if magic != b"GGUF":
+        raise ConfigError(f"--model {spec}: not a GGUF file (it does not start with 'GGUF'); truncated or the "
+                          "wrong file?")
 
 
 def _embedded_folder() -> Path:

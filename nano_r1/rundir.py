@@ -58,13 +58,27 @@ class RunDir:
     def read_config(self) -> dict:
         if not self.is_run():
             raise ConfigError(f"{self.path}: not a run folder (no config.json)")
+        damaged = "the run folder is damaged: restore config.json, or start a new --run-name"
         try:
-            data = json.loads(self.config_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{self.config_path}: not valid JSON ({e}); the run folder is damaged") from None
+            data = json.loads(self.config_path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{self.config_path}: not UTF-8 text (byte {e.start}); {damaged}") from None
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{self.config_path}:{e.lineno}: not valid JSON ({e.msg}: column {e.colno}); "
+                              f"{damaged}") from None
+        except OSError as e:
+            raise ConfigError(f"{self.config_path}: cannot read it ({e.strerror})") from None
         if not isinstance(data, dict):
-            raise ConfigError(f"{self.config_path}: expected a JSON object")
+            raise ConfigError(f"{self.config_path}: expected a JSON object, got a {type(data).__name__}; {damaged}")
         return data
+
+    def config_value(self, cfg: dict, key: str, types: tuple, default=None):
+        """cfg[key] when it has one of `types` (None always allowed), else one line naming the file and key."""
+        value = cfg.get(key, default)
+        if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):
+            raise ConfigError(f"{self.config_path}: {key!r} should be {' or '.join(t.__name__ for t in types)}, "
+                              f"got {type(value).__name__}; the run folder is damaged: restore config.json")
+        return value
 
     def write_config(self, data: dict, name: str = "config.json") -> None:
         write_atomic(self.path / name, json.dumps(data, indent=2) + "\n")
@@ -74,13 +88,15 @@ class RunDir:
         from nano_r1.chat import system_prompt
 
         cfg = self.read_config()
-        system = cfg["system_prompt_text"] if "system_prompt_text" in cfg else system_prompt(
-            cfg.get("system_prompt", "default"))
-        return system, bool(cfg.get("one_shot", False))
+        if "system_prompt_text" in cfg:
+            system = self.config_value(cfg, "system_prompt_text", (str,))
+        else:
+            system = system_prompt(self.config_value(cfg, "system_prompt", (str,), "default"))
+        return system, bool(self.config_value(cfg, "one_shot", (bool,), False))
 
     def base_model(self) -> str | None:
         cfg = self.read_config()
-        return cfg.get("model_resolved") or cfg.get("model")
+        return self.config_value(cfg, "model_resolved", (str,)) or self.config_value(cfg, "model", (str,))
 
     # --- logs -----------------------------------------------------------------------------------
     def read_metrics(self) -> list[dict]:
@@ -104,19 +120,27 @@ class RunDir:
                 write_atomic(path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def read_summary(self) -> dict:
+        """summary.json, or {} when it is missing or damaged (it is rebuilt at the end of every session)."""
         try:
-            return json.loads(self.summary_path.read_text()) if self.summary_path.is_file() else {}
-        except json.JSONDecodeError:
+            data = json.loads(self.summary_path.read_bytes()) if self.summary_path.is_file() else {}
+        except (OSError, ValueError):  # ValueError: not JSON, not UTF-8
             return {}
+        if not isinstance(data, dict):
+            return {}
+        sessions = data.get("sessions")
+        ok = lambda s: isinstance(s, dict) and all(isinstance(s.get(k), (int, float)) for k in ("seconds", "gpus"))
+        data["sessions"] = [s for s in sessions if ok(s)] if isinstance(sessions, list) else []
+        return data
 
     def write_summary(self, data: dict) -> None:
         write_atomic(self.summary_path, json.dumps(data, indent=2) + "\n")
 
     # --- checkpoints ------------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:
-        """Complete Trainer checkpoints (a stray or half-written checkpoint-* folder is not one)."""
+        """Complete Trainer checkpoints (a stray or half-written checkpoint-* folder is not one: the Trainer
+        writes trainer_state.json last, so a kill during a save leaves it missing or torn)."""
         found = [(int(m.group(1)), p) for p in self.path.glob("checkpoint-*")
-                 if (m := CHECKPOINT.match(p.name)) and (p / "trainer_state.json").is_file()]
+                 if (m := CHECKPOINT.match(p.name)) and _json_object(p / "trainer_state.json")]
         return [p for _, p in sorted(found)]
 
     def latest_checkpoint(self) -> str | None:
@@ -147,3 +171,10 @@ class RunDir:
                   file=sys.stderr)
         self.path.mkdir(parents=True, exist_ok=True)
         return None
+
+
+def _json_object(path: Path) -> bool:
+    try:
+        return isinstance(json.loads(path.read_bytes()), dict)
+    except (OSError, ValueError, RecursionError):  # missing, unreadable, torn, not UTF-8
+        return False

@@ -1,19 +1,23 @@
 """python -m serve — an OpenAI-compatible vLLM server for `base` and the trained adapter; flags after `--` go to vLLM.
 
     python -m serve [--model M] [--adapter runs/NAME] [--adapter-name nano-r1] [--host H] [--port P]
-                    [--api-key K] [--merged] [-- vLLM flags]
+                    [--api-key-file FILE] [--merged] [-- vLLM flags]
 
     python -m serve --adapter runs/tiny                  # http://127.0.0.1:8000/v1: models `base` and `nano-r1`
     python -m serve --adapter runs/tiny --merged         # the adapter merged into the base (base speed), port 8001
-    python -m serve --adapter runs/tiny --api-key KEY -- --max-num-seqs 64
+    python -m serve --adapter runs/tiny --api-key-file key.txt -- --max-num-seqs 64
+
+The key (every route answers 401 without it) comes from --api-key-file, else --api-key (visible in `ps`:
+warned), else $VLLM_API_KEY; it reaches vLLM through the environment and is printed masked.
 """
 
 from __future__ import annotations
 
 import sys
 
-from serve.config import ServeConfig
+from nano_r1 import apikey
 from nano_r1.cliargs import ConfigError, make_config, parse_config
+from serve.config import KEY_ENV, ServeConfig
 
 
 def parse(argv=None) -> ServeConfig:
@@ -22,11 +26,14 @@ def parse(argv=None) -> ServeConfig:
     if "--" in argv:  # everything after `--` goes to vLLM untouched
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1:]
-    cfg, _ = parse_config(ServeConfig, argv, prog="python -m serve", description=__doc__.splitlines()[0].split(" — ", 1)[1])
+    cfg, ns = parse_config(ServeConfig, argv, prog="python -m serve",
+                           description=__doc__.splitlines()[0].split(" — ", 1)[1])
+    if "api_key" in vars(ns):  # typed on the command line (a YAML --config is not in argv)
+        print(apikey.flag_warning(KEY_ENV), file=sys.stderr)
     if extra:
         values = {k: v for k, v in vars(cfg).items()}
         cfg = make_config(ServeConfig, values | {"extra_args": list(cfg.extra_args) + extra})
-    return cfg
+    return cfg.with_key_from_env()
 
 
 def main(argv=None) -> int:
@@ -43,6 +50,9 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # an unwritable log folder, a full disk: the file and the reason, not a traceback
+        print(f"error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # Ctrl-C during start-up: serve_in_background already stopped vLLM
         print("\n[serve] interrupted", file=sys.stderr)
         return 130

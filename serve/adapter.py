@@ -41,19 +41,20 @@ def resolve_adapter(spec: str) -> Adapter:
     if folder is None:
         raise ConfigError(f"--adapter {spec}: no adapter_config.json in it or in {spec}/adapter "
                           "(pass a PEFT adapter folder or a run folder made by `python -m train`)")
-    try:
-        config = json.loads((folder / "adapter_config.json").read_text())
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"--adapter {spec}: adapter_config.json is not valid JSON ({e})") from None
+    config = read_adapter_config(folder / "adapter_config.json", spec)
     if config.get("peft_type", "LORA") != "LORA" or config.get("use_dora"):
         raise ConfigError(f"--adapter {spec}: only plain LoRA adapters can be served by vLLM "
                           f"(this one is {'DoRA' if config.get('use_dora') else config.get('peft_type')})")
     weights = next((folder / w for w in WEIGHT_FILES if (folder / w).is_file()), None)
     if weights is None:
         raise ConfigError(f"--adapter {spec}: no {' or '.join(WEIGHT_FILES)} in {folder}")
-    ranks = [config.get("r")] + list((config.get("rank_pattern") or {}).values())
-    if not all(isinstance(r, int) and r > 0 for r in ranks):
-        raise ConfigError(f"--adapter {spec}: adapter_config.json has no valid LoRA rank 'r' ({config.get('r')!r})")
+    pattern = config.get("rank_pattern") or {}
+    if not isinstance(pattern, dict):
+        raise ConfigError(f"--adapter {spec}: adapter_config.json: 'rank_pattern' must be a mapping of module: rank")
+    ranks = [config.get("r")] + list(pattern.values())
+    if not all(isinstance(r, int) and not isinstance(r, bool) and r > 0 for r in ranks):
+        raise ConfigError(f"--adapter {spec}: adapter_config.json has no valid LoRA rank 'r' ({config.get('r')!r}; "
+                          "expected a positive whole number)")
     adapter = Adapter(str(folder.resolve()), max(ranks), str(config.get("base_model_name_or_path") or ""),
                       str(weights.resolve()))
     _check_rank_matches_weights(adapter, spec, config)
@@ -61,14 +62,64 @@ def resolve_adapter(spec: str) -> Adapter:
     return adapter
 
 
+def read_adapter_config(path: Path, spec: str) -> dict:
+    damaged = "the adapter folder is damaged (save it again, or point --adapter at another one)"
+    try:
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"--adapter {spec}: {path}: not UTF-8 text (byte {e.start}); {damaged}") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"--adapter {spec}: {path}:{e.lineno}: not valid JSON ({e.msg}: column {e.colno}); "
+                          f"{damaged}") from None
+    except OSError as e:
+        raise ConfigError(f"--adapter {spec}: cannot read {path} ({e.strerror})") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"--adapter {spec}: {path}: expected a JSON object, got a {type(config).__name__}; "
+                          f"{damaged}")
+    return config
+
+
+MAX_HEADER_BYTES = 100 << 20  # safetensors' own limit on the JSON header
+
+
+def safetensors_header(path: Path, spec: str) -> dict:
+    """The JSON header of a .safetensors file (8-byte little-endian length, then JSON), checked, no torch."""
+    damaged = f"--adapter {spec}: {path} is not a valid safetensors file"
+    try:
+        size_on_disk = path.stat().st_size
+        with open(path, "rb") as f:
+            prefix = f.read(8)
+            if len(prefix) < 8:
+                raise ConfigError(f"{damaged} ({size_on_disk} bytes: truncated); save the adapter again")
+            (size,) = struct.unpack("<Q", prefix)
+            if size > MAX_HEADER_BYTES or 8 + size > size_on_disk:
+                raise ConfigError(f"{damaged} (its header claims {size:,} bytes of {size_on_disk:,}: truncated or "
+                                  "not safetensors); save the adapter again")
+            header = json.loads(f.read(size).decode("utf-8"))
+    except ConfigError:
+        raise
+    except OSError as e:
+        raise ConfigError(f"--adapter {spec}: cannot read {path} ({e.strerror})") from None
+    except (ValueError, RecursionError):  # not JSON / not UTF-8 (ConfigError is a ValueError too: kept above)
+        raise ConfigError(f"{damaged} (its header is not JSON); save the adapter again") from None
+    if not isinstance(header, dict) or not all(isinstance(v, dict) for k, v in header.items() if k != "__metadata__"):
+        raise ConfigError(f"{damaged} (its header is not a map of tensors); save the adapter again")
+    return header
+
+
 def _check_rank_matches_weights(adapter: Adapter, spec: str, config: dict) -> None:
     """lora_A weights are [rank, in_features]: a config that disagrees with them is a broken or mixed-up folder."""
     if not adapter.weights.endswith(".safetensors"):
         return
-    with open(adapter.weights, "rb") as f:
-        (size,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(size))
-    found = {meta["shape"][0] for name, meta in header.items() if ".lora_A." in name and meta.get("shape")}
+    header = safetensors_header(Path(adapter.weights), spec)
+    shapes = [meta.get("shape") for name, meta in header.items() if ".lora_A." in name]
+    if not shapes:
+        raise ConfigError(f"--adapter {spec}: {adapter.weights} holds no LoRA weights (no lora_A tensors); save "
+                          "the adapter again")
+    if not all(isinstance(s, list) and s and all(isinstance(d, int) for d in s) for s in shapes):
+        raise ConfigError(f"--adapter {spec}: {adapter.weights} is not a valid safetensors file (a tensor without "
+                          "a shape); save the adapter again")
+    found = {shape[0] for shape in shapes}
     allowed = {config["r"], *(config.get("rank_pattern") or {}).values()}
     if found and not found <= allowed:
         raise ConfigError(f"--adapter {spec}: adapter_config.json says rank {config['r']} but the weights have rank "

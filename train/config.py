@@ -121,6 +121,8 @@ class TrainConfig:
                 raise ConfigError(message)
         if self.run_name is not None:
             check_run_name(self.run_name)
+        if os.path.exists(self.output_dir) and not os.path.isdir(self.output_dir):
+            raise ConfigError(f"--output-dir {self.output_dir}: is a file, not a folder")
 
     @property
     def completions_per_step(self) -> int:

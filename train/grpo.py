@@ -88,6 +88,19 @@ def check_lora_targets(cfg: TrainConfig, model_config) -> None:
                               f"model (use some of {', '.join(sorted(known - {'all-linear'}))})")
 
 
+def check_report_to(report_to) -> None:
+    """`--report-to` backends are checked by the Trainer only once it is built, after the run folder is made:
+    build their callbacks here (that checks the name and that the package is installed; nothing is logged)."""
+    from transformers.integrations import get_reporting_integration_callbacks
+
+    try:
+        for callback in get_reporting_integration_callbacks(report_to):
+            callback()
+    except (ValueError, RuntimeError, ImportError) as e:
+        raise ConfigError(f"--report-to {','.join(report_to) if isinstance(report_to, list) else report_to}: "
+                          f"{str(e).splitlines()[0]}") from None
+
+
 def trl_overrides(cfg: TrainConfig) -> dict:
     """`--trl.KEY VALUE` / YAML `trl:` entries, typed and checked against GRPOConfig's own fields."""
     if not cfg.trl:
@@ -160,7 +173,10 @@ def run(cfg: TrainConfig) -> Path:
 def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
     """Everything up to a ready GRPOTrainer: (trainer, run_dir, checkpoint to resume or None, stop handler).
 
-    All checks that can fail on user input run before the run folder is created or replaced."""
+    All checks that can fail on user input run before the run folder is created or replaced; the files come
+    first, as they need no torch (a broken dataset is reported in a second, not after the imports)."""
+    system = system_prompt(cfg.system_prompt)
+    items = load_items(cfg.dataset, cfg.data_dir, "train", cfg.seed, cfg.synthetic_size)
     backend = choose_backend(cfg.backend)
     log(f"backend: {backend.describe()}")
     model_spec = cfg.model if cfg.model != "auto" else (GPU_DEFAULT_MODEL if backend.device == "cuda" else EMBEDDED)
@@ -169,12 +185,11 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
     model_config = load_model_config(resolved.path)
     check_lengths(cfg, model_config)
     check_lora_targets(cfg, model_config)
-    system = system_prompt(cfg.system_prompt)
-    items = load_items(cfg.dataset, cfg.data_dir, "train", cfg.seed, cfg.synthetic_size)
     tokenizer = load_tokenizer(resolved.path)
     items = filter_long_prompts(items, tokenizer, system, cfg.max_prompt_length, cfg.one_shot)
     eval_items = held_out_items(cfg, backend)
     args_preview = grpo_args(cfg, backend, RunDir(cfg.run_dir), grpo_overrides)  # TRL's checks, nothing written
+    check_report_to(args_preview.report_to)
 
     from accelerate import PartialState
 

@@ -35,6 +35,10 @@ class Task:
     version: str = "1"
     description: str = ""
     metrics: list[Metric] = []
+    # set by items(), for the report: {source: {"from": file or hub id, "items": count}}, and the optional
+    # sources left out {label: why}; class-level empties until then
+    sources: dict = {}
+    missing: dict = {}
 
     def items(self, data_dir: str | None) -> list[Item]:
         raise NotImplementedError

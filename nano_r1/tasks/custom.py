@@ -25,21 +25,30 @@ class FileSuite(Task):
         self.rows = read_jsonl(path, ("prompt",))
         self.name = path.stem
         self.version = file_version("file", path)
-        answered = [bool(str(r.get("answer", "")).strip()) for r in self.rows]
+        for i, r in enumerate(self.rows):
+            for key, types in (("answer", (str, int, float)), ("id", (str, int))):
+                if r.get(key) is not None and (isinstance(r[key], bool) or not isinstance(r[key], types)):
+                    raise ConfigError(f"--suite {self.rows.where(i)}: '{key}' must be text or a number, got "
+                                      f"{type(r[key]).__name__}")
+        answered = [r.get("answer") is not None and bool(str(r["answer"]).strip()) for r in self.rows]
         if any(answered) and not all(answered):  # the grading mode is declared by the file, never guessed per row
-            missing = answered.index(False) + 1
-            raise ConfigError(f"--suite {path}: record {missing} has no answer while others do; give every "
+            missing = self.rows.where(answered.index(False))
+            raise ConfigError(f"--suite {missing}: this record has no answer while others do; give every "
                               "record an answer (math grading) or none (refusal grading)")
         self.graded_math = all(answered)
         self.metrics = MATH_METRICS if self.graded_math else [Metric("refusal_rate", "refusal", False)]
         self.description = f"prompts from {path}"
 
     def items(self, data_dir):
-        ids = [str(r.get("id", i)) for i, r in enumerate(self.rows)]
+        ids = [str(r["id"] if r.get("id") is not None else i) for i, r in enumerate(self.rows)]
         if len(set(ids)) != len(ids):
-            raise ConfigError(f"--suite {self.path}: duplicate ids")
-        return [Item(f"{self.name}-{i}", r["prompt"].strip(), str(r["answer"]) if self.graded_math else None)
-                for i, r in zip(ids, self.rows)]
+            dup = next(i for i, x in enumerate(ids) if ids.index(x) != i)
+            raise ConfigError(f"--suite {self.rows.where(dup)}: id {ids[dup]!r} is used twice; give every record "
+                              "its own id")
+        items = [Item(f"{self.name}-{i}", r["prompt"].strip(), str(r["answer"]) if self.graded_math else None)
+                 for i, r in zip(ids, self.rows)]
+        self.sources = {self.name: {"from": str(self.path), "items": len(items)}}
+        return items
 
     def score(self, completion, reference, meta):
         return grade_math(completion, reference) if self.graded_math else refusal_score(completion)

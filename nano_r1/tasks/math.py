@@ -12,24 +12,26 @@ from pathlib import Path
 from nano_r1.cliargs import ConfigError
 from nano_r1.grading import grade_math, gsm8k_reference, strict_correct
 from nano_r1.tasks.base import Item, Metric, Task
-from nano_r1.tasks.sources import local_or_hub, read_jsonl
+from nano_r1.tasks.sources import local_or_hub, origin, read_jsonl, where
 
 MATH_METRICS = [Metric("accuracy_strict", "correct", True), Metric("accuracy_flexible", "correct_flexible", True),
                 Metric("answer_parsed", "parsed", True)]
 
 
-def gsm8k_items(rows: list[dict], prefix: str, where: str) -> list[Item]:
+def gsm8k_items(rows: list[dict], prefix: str, name: str) -> list[Item]:
     """GSM8K records ({question, answer ending in '#### N'}) → items with the number as reference."""
     items = []
     for i, r in enumerate(rows):
         try:
             ref = gsm8k_reference(r["answer"])
         except ValueError:
-            raise ConfigError(f"{where}: record {i + 1}: the answer has no '#### N' line (not GSM8K format)") from None
+            raise ConfigError(f"{where(rows, i, name)}: the answer has no '#### N' line (not GSM8K format); end "
+                              "it with '#### 42'") from None
         try:
             float(ref)
         except ValueError:  # '#### red' would leave the correctness reward dead without a word
-            raise ConfigError(f"{where}: record {i + 1}: the reference {ref!r} is not a number") from None
+            raise ConfigError(f"{where(rows, i, name)}: the reference {ref!r} is not a number; GSM8K answers end "
+                              "in '#### NUMBER'") from None
         items.append(Item(f"{prefix}-{i:04d}", r["question"].strip(), ref))
     return items
 
@@ -41,8 +43,11 @@ class GSM8K(Task):
     metrics = MATH_METRICS
 
     def items(self, data_dir, split: str = "test"):
-        rows = local_or_hub(data_dir, f"gsm8k_{split}.jsonl", ("question", "answer"), "openai/gsm8k", split, "main")
-        return gsm8k_items(rows, "gsm8k" if split == "test" else f"gsm8k-{split}", f"gsm8k {split}")
+        filename = f"gsm8k_{split}.jsonl"
+        rows = local_or_hub(data_dir, filename, ("question", "answer"), "openai/gsm8k", split, "main")
+        items = gsm8k_items(rows, "gsm8k" if split == "test" else f"gsm8k-{split}", f"openai/gsm8k {split}")
+        self.sources = {f"gsm8k {split}": {"from": origin(data_dir, filename, "openai/gsm8k"), "items": len(items)}}
+        return items
 
     @staticmethod
     def from_file(path: Path) -> list[Item]:
@@ -65,8 +70,11 @@ class MATH500(Task):
 
     def items(self, data_dir):
         rows = local_or_hub(data_dir, "math500_test.jsonl", ("problem", "answer"), "HuggingFaceH4/MATH-500", "test")
-        return [Item(r.get("unique_id") or f"math500-{i:03d}", r["problem"].strip(), str(r["answer"]),
-                     {"subject": r.get("subject"), "level": r.get("level")}) for i, r in enumerate(rows)]
+        items = [Item(str(r.get("unique_id") or f"math500-{i:03d}"), r["problem"].strip(), str(r["answer"]),
+                      {"subject": r.get("subject"), "level": r.get("level")}) for i, r in enumerate(rows)]
+        self.sources = {"math500": {"from": origin(data_dir, "math500_test.jsonl", "HuggingFaceH4/MATH-500"),
+                                    "items": len(items)}}
+        return items
 
     def score(self, completion, reference, meta=None):
         return grade_math(completion, reference)

@@ -37,9 +37,11 @@ class Reasoning(Task):
         self.version = file_version("1", DATA)
 
     def items(self, data_dir):
-        return [Item(f"reasoning-{r['id']}", r["prompt"].strip(), str(r["answer"]),
-                     {"kind": r.get("kind"), "accept": [str(r["answer"])] + list(r.get("accept", []))})
-                for r in read_jsonl(DATA, ("id", "prompt", "answer"))]
+        items = [Item(f"reasoning-{r['id']}", r["prompt"].strip(), str(r["answer"]),
+                      {"kind": r.get("kind"), "accept": [str(r["answer"])] + list(r.get("accept", []))})
+                 for r in read_jsonl(DATA, ("id", "prompt", "answer"))]
+        self.sources = {"reasoning": {"from": str(DATA), "items": len(items)}}
+        return items
 
     def score(self, completion, reference, meta):
         if is_number(reference):
