@@ -69,3 +69,19 @@ def read_text(path: Path) -> str:
         raise ConfigError(f"{path}:{text[: text.index(chr(0))].count(chr(10)) + 1}: holds NUL bytes "
                           "(a binary file?); give a text file")
     return text
+
+
+def read_json_object(path: Path, damaged: str, where: str = "") -> dict:
+    """A JSON object file we wrote (a run's config.json, an adapter_config.json), or one ConfigError line that
+    names the file, what is wrong and `damaged` (what to do about it); `where` prefixes the line (a flag)."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{where}{path}: not UTF-8 text (byte {e.start}); {damaged}") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{where}{path}:{e.lineno}: not valid JSON ({e.msg}: column {e.colno}); {damaged}") from None
+    except OSError as e:
+        raise ConfigError(f"{where}cannot read {path} ({e.strerror})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}{path}: expected a JSON object, got a {type(data).__name__}; {damaged}")
+    return data

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from nano_r1.cliargs import ConfigError
-from nano_r1.files import append_jsonl, read_jsonl, write_atomic
+from nano_r1.files import append_jsonl, read_json_object, read_jsonl, write_atomic
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
@@ -58,19 +58,8 @@ class RunDir:
     def read_config(self) -> dict:
         if not self.is_run():
             raise ConfigError(f"{self.path}: not a run folder (no config.json)")
-        damaged = "the run folder is damaged: restore config.json, or start a new --run-name"
-        try:
-            data = json.loads(self.config_path.read_bytes().decode("utf-8"))
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{self.config_path}: not UTF-8 text (byte {e.start}); {damaged}") from None
-        except json.JSONDecodeError as e:
-            raise ConfigError(f"{self.config_path}:{e.lineno}: not valid JSON ({e.msg}: column {e.colno}); "
-                              f"{damaged}") from None
-        except OSError as e:
-            raise ConfigError(f"{self.config_path}: cannot read it ({e.strerror})") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{self.config_path}: expected a JSON object, got a {type(data).__name__}; {damaged}")
-        return data
+        return read_json_object(self.config_path,
+                                "the run folder is damaged: restore config.json, or start a new --run-name")
 
     def config_value(self, cfg: dict, key: str, types: tuple, default=None):
         """cfg[key] when it has one of `types` (None always allowed), else one line naming the file and key."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nano_r1.cliargs import ConfigError
+from nano_r1.files import read_json_object
 from nano_r1.rundir import RunDir
 from nano_r1.models import EMBEDDED, HF_ID, ResolvedModel, build_cached_folder, cache_dir
 
@@ -63,20 +64,8 @@ def resolve_adapter(spec: str) -> Adapter:
 
 
 def read_adapter_config(path: Path, spec: str) -> dict:
-    damaged = "the adapter folder is damaged (save it again, or point --adapter at another one)"
-    try:
-        config = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"--adapter {spec}: {path}: not UTF-8 text (byte {e.start}); {damaged}") from None
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"--adapter {spec}: {path}:{e.lineno}: not valid JSON ({e.msg}: column {e.colno}); "
-                          f"{damaged}") from None
-    except OSError as e:
-        raise ConfigError(f"--adapter {spec}: cannot read {path} ({e.strerror})") from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"--adapter {spec}: {path}: expected a JSON object, got a {type(config).__name__}; "
-                          f"{damaged}")
-    return config
+    return read_json_object(path, "the adapter folder is damaged (save it again, or point --adapter at another one)",
+                            f"--adapter {spec}: ")
 
 
 MAX_HEADER_BYTES = 100 << 20  # safetensors' own limit on the JSON header
