@@ -1,6 +1,7 @@
 """GRPO step time of the nano-r1 recipe: TRL's default GRPOTrainer + PEFT vs our `python -m train` GPU path.
 
-    python bench/grpo_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data
+    python bench/grpo_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data \
+        --backends trl,vllm,fast
 
 Side by side in one process, same model and data: a Qwen2.5-3B-shaped model with random bf16 weights
 (hidden 2048, 36 layers, 16 heads, 2 KV heads, intermediate 11008, vocab 151,936, tied embeddings,
@@ -8,7 +9,9 @@ rope θ 1e6), 1 prompt × 12 completions × 1024 tokens forced to full length (E
 runs are comparable), LoRA r=64 on all 7 projections, bf16, gradient checkpointing. For each backend:
 median step time over the measured steps after warm-up (the warm-up pays torch.compile), its split into
 generation / rewards / the rest (log-probs, forward-backward, optimizer), completion tokens per second
-and peak GPU memory. The speed-up ratio is printed last.
+and peak GPU memory. Each backend runs in its own process, one after the other; the speed-up ratios of every
+pair are printed last. `vllm` is TRL's colocated vLLM (train/backends.py: `vllm_mode="colocate"`, 0.3 of the
+GPU for the engine), the mode TRL's docs recommend on one GPU.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import gc
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,7 +82,9 @@ def measure(backend: str, model: Path, data_dir: str, out: Path, warmup: int, st
                                                  max_steps=warmup + steps, save_steps=10_000,
                                                  max_completion_length=completion, overwrite=True)))
     torch.cuda.reset_peak_memory_stats()
-    trainer, *_ = build(cfg, grpo_overrides={"generation_kwargs": {"min_new_tokens": completion}})
+    # forced length: HF generate (trl, fast) takes `min_new_tokens`, vLLM's SamplingParams `min_tokens`
+    force = {"min_tokens" if backend == "vllm" else "min_new_tokens": completion}
+    trainer, *_ = build(cfg, grpo_overrides={"generation_kwargs": force})
     timer = Timer(trainer)
     rows = []
 
@@ -119,11 +125,30 @@ def main():
     ap.add_argument("--completion", type=int, default=1024)
     ap.add_argument("--layers", type=int, default=None, help="fewer layers for a quick smoke run")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: measure one backend in this process
     args = ap.parse_args()
     work = Path(tempfile.gettempdir()) / "nano-r1-bench"
     model = make_model(work / f"qwen2.5-3b-random-{args.layers or 36}", args.tokenizer, args.layers)
-    results = [measure(b, model, args.data_dir, work / "runs", args.warmup, args.steps, args.completion)
-               for b in args.backends.split(",")]
+    if args.one:
+        result = measure(args.one, model, args.data_dir, work / "runs", args.warmup, args.steps, args.completion)
+        Path(args.json).write_text(json.dumps(result))
+        return
+    results = []
+    for b in args.backends.split(","):
+        # each backend in its own process: vLLM's colocated engine does not give all its memory back in-process,
+        # and every backend then starts from the same empty GPU
+        out = work / f"result-{b}.json"
+        out.unlink(missing_ok=True)
+        cmd = [sys.executable, __file__, "--one", b, "--json", str(out), "--tokenizer", args.tokenizer,
+               "--data-dir", args.data_dir, "--warmup", str(args.warmup), "--steps", str(args.steps),
+               "--completion", str(args.completion)] + (["--layers", str(args.layers)] if args.layers else [])
+        code = subprocess.call(cmd)
+        if code or not out.exists():
+            print(f"[bench] {b} failed (exit {code})", file=sys.stderr)
+            continue
+        results.append(json.loads(out.read_text()))
+    if not results:
+        sys.exit("[bench] no backend finished")
     print(f"\nGPU: {torch.cuda.get_device_name()}  torch {torch.__version__}  model: Qwen2.5-3B shape"
           f"{'' if not args.layers else f' ({args.layers} layers)'}, 1×12×{args.completion} tokens, LoRA r64")
     cols = ["backend", "step_s", "generation_s", "rewards_s", "rest_s", "tokens_per_s", "gen_ms_per_token_step",
@@ -133,9 +158,9 @@ def main():
         print(" | ".join(f"{r[c]:>14}" for c in cols))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
-    base = results[0]
-    for r in results[1:]:
-        print(f"speed-up {r['backend']} vs {base['backend']}: {base['step_s'] / r['step_s']:.1f}x step time")
+    for i, base in enumerate(results):
+        for r in results[i + 1:]:
+            print(f"speed-up {r['backend']} vs {base['backend']}: {base['step_s'] / r['step_s']:.2f}x step time")
 
 
 if __name__ == "__main__":

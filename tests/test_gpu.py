@@ -64,6 +64,49 @@ def test_serve_on_gpu(gpu_server):
     assert lp["base"] != lp["nano-r1"]  # the adapter is applied
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=gpu_server.url_for("base"), api_key="wrong", max_retries=0).models.list()
+    # the reasoning parser is loaded (vLLM 0.26 resolved it before importing the plugin): replies that close a
+    # <reasoning> block have it moved out of the content
+    r = c["nano-r1"].chat.completions.create(model="nano-r1", messages=msgs, max_tokens=128, n=8, temperature=1.0)
+    assert all("</reasoning>" not in (ch.message.content or "") for ch in r.choices)
+
+
+def alive(pgids: list[int]) -> list[int]:
+    import os
+
+    out = []
+    for g in pgids:
+        try:
+            os.killpg(g, 0)
+            out.append(g)
+        except ProcessLookupError:
+            pass
+    return out
+
+
+def test_merged_serves_two_engines_and_stop_leaves_nothing(gpu_run):
+    """`--merged`: base and the merged adapter as two vLLM engines on one GPU; stopping ends both process groups."""
+    import os
+    import time
+
+    from serve.config import ServeConfig
+    from serve.launch import serve_in_background
+
+    cfg = ServeConfig(adapter=str(gpu_run), port=0, api_key=KEY, merged=True,
+                      extra_args=["--gpu-memory-utilization", "0.2"])
+    with serve_in_background(cfg) as srv:
+        groups = [os.getpgid(p.pid) for p in srv.procs]
+        assert len(groups) == 2 and srv.url_for("base") != srv.url_for("nano-r1")
+        msgs = [{"role": "user", "content": "What is 7 * 6?"}]
+        lp = {}
+        for name in ("base", "nano-r1"):
+            client = openai.OpenAI(base_url=srv.url_for(name), api_key=KEY, max_retries=0)
+            g = client.chat.completions.create(model=name, messages=msgs, max_tokens=1, temperature=0, logprobs=True)
+            lp[name] = g.choices[0].logprobs.content[0].logprob
+        assert lp["base"] != lp["nano-r1"]
+    deadline = time.time() + 30
+    while alive(groups) and time.time() < deadline:
+        time.sleep(1)
+    assert alive(groups) == []  # the engines' workers too: they share the server's process group
 
 
 def test_eval_against_gpu_server(gpu_server, gpu_run, data_dir, tmp_path):
