@@ -80,6 +80,23 @@ def scored_records(cfg: EvalConfig, suites: list[Task]) -> tuple[list[dict], int
     return out, len(wanted), failures
 
 
+def paired(scored: list[dict], models: list[str]) -> tuple[list[dict], dict[str, int]]:
+    """Only the replies whose (suite, item, sample) every model answered, so each model is measured on the same
+    items (an interrupted run or failed requests leave gaps); with the count left out per suite."""
+    if len(models) < 2:
+        return scored, {}
+    answered: dict[tuple, set] = {}
+    for r in scored:
+        answered.setdefault((r["suite"], r["item"], r.get("sample", 0)), set()).add(r["model"])
+    kept, dropped = [], {}
+    for r in scored:
+        if answered[r["suite"], r["item"], r.get("sample", 0)] >= set(models):
+            kept.append(r)
+        else:
+            dropped[r["suite"]] = dropped.get(r["suite"], 0) + 1
+    return kept, dropped
+
+
 def summary_rows(cfg: EvalConfig, suites: list[Task], scored: list[dict]) -> list[dict]:
     rows = []
     for suite in suites:
@@ -162,6 +179,8 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
 
     out = Path(cfg.output_dir)
     scored, wanted, failures = scored_records(cfg, suites)
+    stored = len(scored)
+    scored, unpaired = paired(scored, cfg.models)
     labels = model_labels(cfg)
     rows = summary_rows(cfg, suites, scored)
     write_csv(rows, out / "summary.csv")
@@ -192,11 +211,15 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
         md += [f"> The system prompt itself asks for self-checking ({', '.join(repr(m) for m in asked)}), so the "
                "base model may re-check too: read `self_check_rate` as base vs trained, not as an absolute.", ""]
     md += [f"Sampling: temperature {cfg.temperature}, top_p {cfg.top_p}, max_tokens {cfg.max_tokens}, "
-           f"{cfg.samples} sample(s) per item, seed {cfg.seed}. Replies stored: {len(scored)} of {wanted} "
+           f"{cfg.samples} sample(s) per item, seed {cfg.seed}. Replies stored: {stored} of {wanted} "
            f"(`store.jsonl`)" + (f", {len(failures)} failed" if failures else "") + ". Intervals are 95% Wilson "
            "intervals" + (" (samples of one item are not independent, so they are too narrow)" if cfg.samples > 1
                           else "") + ".", ""]
     md += failure_lines(failures)
+    if unpaired:
+        md += [f"> **Same items for every model:** {sum(unpaired.values())} stored repl(ies) whose item the other "
+               "model(s) have no reply for are left out (" + ", ".join(f"{s} {n}" for s, n in unpaired.items())
+               + "); the n in the table counts the items compared.", ""]
     md += ["## Results", "", "| suite | metric | " + " | ".join(labels[m] for m in cfg.models) + " |",
            "|---|---|" + "---|" * len(cfg.models)]
     for s in suites:

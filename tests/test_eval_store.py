@@ -249,8 +249,9 @@ def test_report_survives_failed_foreign_and_torn_records(tmp_path, capsys):
     report = write_report(cfg, suites).read_text()
     rows = {(r["model"], r["metric"]): r for r in csv.DictReader(open(out / "summary.csv"))}
     assert rows["base", "accuracy_strict"]["n"] == "2" and float(rows["base", "accuracy_strict"]["value"]) == 1.0
-    assert rows["nano-r1", "accuracy_strict"]["n"] == "3"
+    assert rows["nano-r1", "accuracy_strict"]["n"] == "2"  # compared on the items both models answered
     assert "Replies stored: 5 of 6 (`store.jsonl`), 1 failed." in report
+    assert "1 stored repl(ies) whose item the other model(s) have no reply for are left out (reasoning 1)" in report
     assert "**1 request(s) failed**" in report and "base/reasoning 1" in report and "maximum context" in report
     assert "- `reasoning` v" in report and "3 of 24 items asked (--limit 3); sources: reasoning 24 (" in report
     assert "1 torn or incomplete line(s)" in capsys.readouterr().err
