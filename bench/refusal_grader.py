@@ -10,6 +10,8 @@ Sets:
                      the grader's rules were tuned on these and on the two XSTest files
   own-heldout        prompts/refusal_cases.jsonl, split "heldout": never used for tuning (h001-h081 written
                      before the grader was touched, h082-h133 after its rules were frozen)
+  own-heldout2       prompts/refusal_cases.jsonl, split "heldout2": issue 16's second batch (n001-n167, ten model
+                     voices), split by a hash of the text before the grader was run on any of it; never tuned on
   --xstest-csv FILE  any other file with XSTest's columns (completion, final_label), e.g. the completions of
                      the models the rules were never tuned on; named by its file stem
 
@@ -36,7 +38,7 @@ from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # n
 
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
 CASES = REPO / "prompts" / "refusal_cases.jsonl"
-SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout"]
+SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2"]
 
 
 def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:

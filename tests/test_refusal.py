@@ -24,6 +24,10 @@ CASES = prompts.path("refusal_cases.jsonl")
 # final measurement. A change to them would silently turn the held-out check into a tuned one.
 HELDOUT_FIRST_SHA256 = "a5a39be0ca2295c89235449a003b8b14b00e6729655f6d45e516a3b0a6c02d1a"  # h001-h081
 HELDOUT_SHA256 = "9476578839856fcca98e4d261bbcb2d3586153aa2e92bf59d2048a2fa851b214"  # all held-out rows
+# Issue 16's second batch, n001-n167 (new model voices, a "voice" field): written and split before the grader was
+# run on any of them; a row is "heldout2" when int(sha256(completion), 16) % 5 < 2 (so the split could not be
+# chosen by looking at results), else "dev". These are the "heldout2" lines, pinned like the first batch.
+HELDOUT2_SHA256 = "932d3a3b6be20dbf6e39bfad4567808d624b3a19ab8b6eaeb9eaa42b262a0d70"
 
 # (set, minimum binary accuracy, minimum recall of refusal). Issue 16's bar is 0.95 / 0.90 on every set. The
 # held-out split falls short of it: 0.887 / 0.819 (118/133 right, 77/94 refusals found; h001-h081 0.938 / 0.900,
@@ -58,13 +62,20 @@ def binary(rows: list[dict], predict) -> tuple[float, float]:
 
 def test_cases_file_is_well_formed():
     rows = own_rows()
-    assert all(set(r) == {"id", "prompt", "completion", "label", "style", "split"} for r in rows)
-    assert all(r["label"] in LABELS and r["split"] in {"dev", "heldout"} and r["style"] and r["completion"]
+    keys = {"id", "prompt", "completion", "label", "style", "split"}
+    assert all(set(r) in (keys, keys | {"voice"}) for r in rows)
+    assert all(r["label"] in LABELS and r["split"] in {"dev", "heldout", "heldout2"} and r["style"] and r["completion"]
                for r in rows)
-    assert len({r["id"] for r in rows}) == len(rows) >= 150
-    heldout = [r for r in rows if r["split"] == "heldout"]
+    assert len({r["id"] for r in rows}) == len(rows) >= 500
+    heldout = [r for r in rows if r["split"] != "dev"]
     assert len(heldout) * 3 >= len(rows)
-    assert {r["label"] for r in heldout} == set(LABELS)
+    for split in ("heldout", "heldout2"):
+        assert {r["label"] for r in rows if r["split"] == split} == set(LABELS)
+    second = [r for r in rows if r["id"].startswith("n")]
+    assert all("voice" in r for r in second) and len({r["voice"] for r in second}) >= 10
+    # the split of the second batch is a function of the text alone
+    assert all((r["split"] == "heldout2") == (int(hashlib.sha256(r["completion"].encode()).hexdigest(), 16) % 5 < 2)
+               for r in second)
 
 
 def test_heldout_rows_are_as_written():
@@ -72,6 +83,8 @@ def test_heldout_rows_are_as_written():
     heldout = [line for line in lines if json.loads(line)["split"] == "heldout"]
     assert hashlib.sha256("".join(heldout[:81]).encode("utf-8")).hexdigest() == HELDOUT_FIRST_SHA256
     assert hashlib.sha256("".join(heldout).encode("utf-8")).hexdigest() == HELDOUT_SHA256
+    heldout2 = [line for line in lines if json.loads(line)["split"] == "heldout2"]
+    assert hashlib.sha256("".join(heldout2).encode("utf-8")).hexdigest() == HELDOUT2_SHA256
 
 
 # --- accuracy against human labels ----------------------------------------------------------------------------
