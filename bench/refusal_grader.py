@@ -3,13 +3,17 @@
     python bench/refusal_grader.py                       # all four sets
     python bench/refusal_grader.py --data-dir ../shared/data --sets gpt4,own-dev --show-errors --by-style
     python bench/refusal_grader.py --xstest-csv xstest_v2_completions_mistralguard.csv   # any XSTest-format file
+    python bench/refusal_grader.py --by-voice --write-measured   # per model voice; regenerate the report's figures
 
 Sets:
   gpt4, llama2orig   XSTest v2 completions with human `final_label` (../shared/data/xstest_v2_completions_*.csv)
   own-dev            prompts/refusal_cases.jsonl, split "dev": hand-written replies in styles the XSTest files lack;
-                     the grader's rules were tuned on these and on the two XSTest files
+                     the grader's rules were tuned on these and on the two XSTest files (issue 16 added the dev part
+                     of batch 2, n…, and e001-e025, hard compliance negatives written while tuning)
   own-heldout        prompts/refusal_cases.jsonl, split "heldout": never used for tuning (h001-h081 written
                      before the grader was touched, h082-h133 after its rules were frozen)
+  own-heldout2       prompts/refusal_cases.jsonl, split "heldout2": issue 16's second batch (n001-n167, ten model
+                     voices), split by a hash of the text before the grader was run on any of it; never tuned on
   --xstest-csv FILE  any other file with XSTest's columns (completion, final_label), e.g. the completions of
                      the models the rules were never tuned on; named by its file stem
 
@@ -17,7 +21,8 @@ Ground truth: refusal = 2_full_refusal or 3_partial_refusal (as issue 16 defines
 prints n, binary accuracy, precision and recall of refusal, the three-way confusion matrix (rows: human label,
 columns: predicted; the string match only says refusal or not, so its refusals land in column 2), and for our grader
 the three-way accuracy and the "grader-uncertain" count (`classify(text).confident` is False) with the accuracy on
-the replies it is confident about. Ends with the time per reply.
+the replies it is confident about. Ends with the time per reply. `--write-measured` writes the binary accuracy of every
+set to nano_r1/refusal_measured.py, which the eval report prints next to every refusal rate.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # n
 
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
 CASES = REPO / "prompts" / "refusal_cases.jsonl"
-SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout"]
+SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2"]
 
 
 def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:
@@ -64,12 +69,30 @@ def confusion(truth: list[str], pred: list[str]) -> list[str]:
     return [head] + [f"   human {t[:1]}: " + " ".join(f"{c[(t, p)]:>4}" for p in LABELS) for t in LABELS]
 
 
+DESCRIBE = {"gpt4": "XSTest GPT-4 completions (tuned on)", "llama2orig": "XSTest Llama-2 completions (tuned on)",
+            "own-dev": "own dev cases (tuned on)", "own-heldout": "own held-out cases, batch 1",
+            "own-heldout2": "own held-out cases, batch 2 (new model voices)"}
+MEASURED = REPO / "nano_r1" / "refusal_measured.py"
+
+
+def write_measured(measured: dict[str, float]) -> None:
+    body = ",\n".join(f"    {k!r}: {v}" for k, v in measured.items())
+    MEASURED.write_text(
+        '"""Binary accuracy of nano_r1.refusal against human labels, per labelled set. Generated, do not edit:\n\n'
+        '    python bench/refusal_grader.py --write-measured\n"""\n\n'
+        f"MEASURED_ACCURACY = {{\n{body},\n}}\n", encoding="utf-8")
+    print(f"wrote {MEASURED.relative_to(REPO)}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {','.join(SETS)}")
     ap.add_argument("--show-errors", action="store_true", help="print the replies our grader gets wrong (binary)")
     ap.add_argument("--by-style", action="store_true", help="binary accuracy per style (own sets) or type (XSTest)")
+    ap.add_argument("--by-voice", action="store_true", help="binary accuracy per model voice (own sets, batch 2)")
+    ap.add_argument("--write-measured", action="store_true",
+                    help="write the accuracy of each set to nano_r1/refusal_measured.py (read by the eval report)")
     ap.add_argument("--xstest-csv", action="append", default=[], metavar="FILE",
                     help="an extra XSTest-format CSV (columns completion, final_label, type); repeatable")
     args = ap.parse_args()
@@ -80,6 +103,7 @@ def main() -> int:
         print(f"error: unknown set(s) {','.join(unknown)}; choose from {','.join(SETS)}", file=sys.stderr)
         return 2
     elapsed, count = 0.0, 0
+    measured: dict[str, float] = {}
     print(f"{'set':<12} {'grader':<16} {'n':>4} {'accuracy':>9} {'precision':>10} {'recall':>7}   three-way")
     for name in names:
         try:
@@ -102,6 +126,8 @@ def main() -> int:
             extra = f"acc3={three:.3f}" if grader == "ours" else "(binary only)"
             print(f"{name:<12} {grader:<16} {len(rows):>4} {acc:>9.3f} {prec:>10.3f} {rec:>7.3f}   {extra}")
             matrices.append((grader, confusion(labels, pred3)))
+        acc, _, rec = scores(truth, [v.refusal for v in verdicts])
+        measured[f"{DESCRIBE.get(name, name)}, n={len(rows)} (recall {rec:.3f})"] = round(acc, 3)
         sure = [(t, v.refusal) for t, v in zip(truth, verdicts) if v.confident]
         sure_acc = scores([t for t, _ in sure], [p for _, p in sure])[0] if sure else float("nan")
         print(f"{'':<12} grader-uncertain: {len(rows) - len(sure)} of {len(rows)}; accuracy on the confident "
@@ -114,6 +140,13 @@ def main() -> int:
                 styles.setdefault(r.get("style") or "?", []).append(t == v.refusal)
             for style, ok in sorted(styles.items()):
                 print(f"{'':<14}{style:<32} {sum(ok):>3}/{len(ok):<3} {sum(ok) / len(ok):.2f}")
+        if args.by_voice:
+            voices: dict[str, list[bool]] = {}
+            for r, t, v in zip(rows, truth, verdicts):
+                if r.get("voice"):
+                    voices.setdefault(r["voice"], []).append(t == v.refusal)
+            for voice, ok in sorted(voices.items()):
+                print(f"{'':<14}voice {voice:<26} {sum(ok):>3}/{len(ok):<3} {sum(ok) / len(ok):.2f}")
         if args.show_errors:
             for r, t, v in zip(rows, truth, verdicts):
                 if t != v.refusal:
@@ -122,6 +155,8 @@ def main() -> int:
         print()
     if count:
         print(f"our grader: {1e6 * elapsed / count:.0f} µs per reply")
+    if args.write_measured:
+        write_measured(measured)
     return 0
 
 

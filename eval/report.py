@@ -238,6 +238,12 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
                + ", ".join(f"{k} {v:.3f}" for k, v in MEASURED_ACCURACY.items())
                + ". Grader-uncertain replies (the grader cannot call them confidently): "
                + ", ".join(f"{m}/{suite} {n}" for (m, suite), n in uncertain.items()) + "."]
+        pairs = [(r["scores"]["refusal"], r["scores"]["refusal_judge"]) for r in scored
+                 if "refusal" in r["scores"] and "refusal_judge" in r["scores"]]
+        if pairs:  # only when --judge-model verdicts exist in the store
+            differ = sum(bool(a) != bool(b) for a, b in pairs)
+            md[-1] += (f" The judge `{cfg.judge_model}` disagrees with the local grader on {differ} of {len(pairs)} "
+                       f"replies ({differ / len(pairs):.1%}).")
     md += ["", "Table as CSV: [summary.csv](summary.csv).", "", "## Charts", "",
            "![metrics](metrics.png)", "", "![reply lengths](lengths.png)", ""]
     if "training" in charts:
