@@ -12,7 +12,14 @@ from nano_r1.rundir import RunDir
 COLORS = ["tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
 
 
-def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out: Path) -> Path:
+def wrap(text: str, fig) -> str:
+    """Break a title to the figure's width (~11 characters per inch at fontsize 10), so narrow figures keep it."""
+    import textwrap
+
+    return textwrap.fill(text, width=max(40, int(fig.get_figwidth() * 11)))
+
+
+def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out: Path, about: str = "") -> Path:
     """One panel per suite; within it one group per metric, one bar per model, whiskers = Wilson 95% CI."""
     plt = pyplot()
     rows = [r for r in rows if r["ci_method"] == "wilson" and r["metric"] != "truncated_rate"]
@@ -45,7 +52,8 @@ def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="upper left")
-    fig.suptitle("base vs trained: 95% Wilson intervals (↑ higher is better, ↓ lower is better)", fontsize=10)
+    fig.suptitle((wrap(about, fig) + "\n" if about else "")
+                 + "base vs trained: 95% Wilson intervals (↑ higher is better, ↓ lower is better)", fontsize=10)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -53,7 +61,7 @@ def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out
 
 
 def length_distributions(scored: list[dict], models: list[str], labels: dict[str, str], max_tokens: int,
-                         out: Path) -> Path:
+                         out: Path, about: str = "") -> Path:
     """Histogram of completion tokens per suite and model; the dashed line is --max-tokens (cut-off replies)."""
     plt = pyplot()
     suites = list(dict.fromkeys(r["suite"] for r in scored))
@@ -73,6 +81,8 @@ def length_distributions(scored: list[dict], models: list[str], labels: dict[str
         ax.set_ylabel("replies")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
+    if about:
+        fig.suptitle(wrap(about, fig), fontsize=10)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -82,4 +92,4 @@ def length_distributions(scored: list[dict], models: list[str], labels: dict[str
 def training_curves(run: RunDir, out: Path) -> Path | None:
     if not run.metrics_path.is_file():
         return None
-    return draw_chart(run, out, title=f"training: {run.name}")
+    return draw_chart(run, out)

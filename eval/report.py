@@ -173,6 +173,14 @@ def suite_line(s: Task, limit: int | None) -> str:
     return line + "."
 
 
+def about_line(cfg: EvalConfig) -> str:
+    """What the figures compare: the trained run (model, steps, hardware) and the sampling, in one line."""
+    from nano_r1.chart import run_title
+
+    run = f"trained: {run_title(RunDir(cfg.run), RunDir(cfg.run).read_metrics())} · " if cfg.run else ""
+    return f"{run}eval: temperature {cfg.temperature}, max_tokens {cfg.max_tokens}"
+
+
 def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
     from eval.cards import draw_cards
     from eval.charts import length_distributions, metric_bars, training_curves
@@ -184,8 +192,9 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
     labels = model_labels(cfg)
     rows = summary_rows(cfg, suites, scored)
     write_csv(rows, out / "summary.csv")
-    charts = {"metrics": metric_bars(rows, cfg.models, labels, out / "metrics.png"),
-              "lengths": length_distributions(scored, cfg.models, labels, cfg.max_tokens, out / "lengths.png")}
+    about = about_line(cfg)
+    charts = {"metrics": metric_bars(rows, cfg.models, labels, out / "metrics.png", about),
+              "lengths": length_distributions(scored, cfg.models, labels, cfg.max_tokens, out / "lengths.png", about)}
     if cfg.run and (curves := training_curves(RunDir(cfg.run), out / "training.png")):
         charts["training"] = curves
     cards: dict[str, list[Path]] = {}

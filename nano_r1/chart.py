@@ -40,9 +40,22 @@ def smooth(values: list[float], alpha: float = 0.1) -> list[float]:
     return out
 
 
-def draw_chart(run: RunDir, out_path: Path, title: str = "") -> Path:
+def run_title(run: RunDir, rows: list[dict]) -> str:
+    """Name the run, its model, steps, hardware and backend, so the figure says what made it."""
+    try:
+        cfg = run.read_config()
+    except Exception:  # noqa: BLE001 — a chart of a folder without a readable config still draws
+        cfg = {}
+    steps = max((r["step"] for r in rows if isinstance(r.get("step"), int)), default=0)
+    parts = [cfg.get("model"), f"{steps} steps", cfg.get("hardware"),
+             cfg.get("backend_resolved") and f"backend {cfg['backend_resolved']}"]
+    return f"{run.name}: " + " · ".join(p for p in parts if p)
+
+
+def draw_chart(run: RunDir, out_path: Path, title: str | None = None) -> Path:
     plt = pyplot()
     rows = run.read_metrics()
+    title = run_title(run, rows) if title is None else title
     fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 4), dpi=100)
     for ax, (panel_title, series) in zip(axes, PANELS):
         drawn = False
@@ -74,4 +87,4 @@ def draw_chart(run: RunDir, out_path: Path, title: str = "") -> Path:
 
 if __name__ == "__main__":
     folder = RunDir(sys.argv[1] if len(sys.argv) > 1 else ".")
-    print(draw_chart(folder, folder.chart_path, title=folder.name))
+    print(draw_chart(folder, folder.chart_path))

@@ -19,3 +19,12 @@ def has_cuda_device() -> bool:
 def world_size() -> int:
     """Processes in this (accelerate / torchrun) launch; 1 when started plainly."""
     return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def hardware() -> str:
+    """What a run ran on, in a few words for its chart and config ("1× NVIDIA H200", "CPU, 2 cores")."""
+    import torch  # only called once a run is built, when torch is loaded anyway
+
+    if torch.cuda.is_available():
+        return f"{world_size()}× {torch.cuda.get_device_name()}"
+    return f"CPU, {os.cpu_count()} cores"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nano_r1.chat import system_prompt
 from nano_r1.cliargs import ConfigError, coerce
-from nano_r1.env import GPU_DEFAULT_MODEL, world_size
+from nano_r1.env import GPU_DEFAULT_MODEL, hardware, world_size
 from nano_r1.models import EMBEDDED, resolve_model
 from nano_r1.rundir import RunDir
 from nano_r1.tasks import Item
@@ -198,7 +198,7 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
     if state.is_main_process:  # only rank 0 touches the run folder; the others wait for it
         checkpoint = run.prepare(cfg.resume, cfg.overwrite)
         used = cfg.to_dict() | {"model_resolved": resolved.path, "backend_resolved": backend.name,
-                                "system_prompt_text": system, "world_size": world_size(),
+                                "system_prompt_text": system, "world_size": world_size(), "hardware": hardware(),
                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if checkpoint:
             log(f"resuming from {checkpoint}")
@@ -250,7 +250,7 @@ def finish(trainer, cfg: TrainConfig, run: RunDir, interrupted: bool, seconds: f
     if not trainer.accelerator.is_main_process:
         return  # PEFT format: adapter_config.json + adapter_model.safetensors
     trainer.processing_class.save_pretrained(str(run.adapter_path))
-    draw_chart(run, run.chart_path, title=run.name)
+    draw_chart(run, run.chart_path)
     for line in write_summary(run, cfg, trainer.state.global_step, seconds, trainer.args.use_cpu):
         log(line)
     if interrupted:
