@@ -84,8 +84,11 @@ class RunDir:
         return system, bool(self.config_value(cfg, "one_shot", (bool,), False))
 
     def base_model(self) -> str | None:
+        """The folder the run trained from if it is on this machine, else the name it was given (an alias or hub
+        id resolves again here: a run trained on another machine still serves)."""
         cfg = self.read_config()
-        return self.config_value(cfg, "model_resolved", (str,)) or self.config_value(cfg, "model", (str,))
+        resolved, given = self.config_value(cfg, "model_resolved", (str,)), self.config_value(cfg, "model", (str,))
+        return resolved if resolved and (Path(resolved).exists() or not given) else given or resolved
 
     # --- logs -----------------------------------------------------------------------------------
     def read_metrics(self) -> list[dict]:

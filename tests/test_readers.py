@@ -161,3 +161,15 @@ def test_a_torn_checkpoint_is_not_resumed_from(tmp_path):
             (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
     (tmp_path / "checkpoint-x").mkdir()
     assert RunDir(tmp_path).latest_checkpoint() == str(tmp_path / "checkpoint-2")
+
+
+def test_a_run_from_another_machine_names_its_model_again(tmp_path):
+    """config.json records where the model was on the training machine; elsewhere the given name resolves again."""
+    from nano_r1.rundir import RunDir
+
+    here = tmp_path / "model"
+    here.mkdir()
+    (tmp_path / "config.json").write_text(json.dumps({"model": "smollm2-135m", "model_resolved": "/tmp/nr/gone"}))
+    assert RunDir(tmp_path).base_model() == "smollm2-135m"
+    (tmp_path / "config.json").write_text(json.dumps({"model": "smollm2-135m", "model_resolved": str(here)}))
+    assert RunDir(tmp_path).base_model() == str(here)
