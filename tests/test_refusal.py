@@ -28,6 +28,10 @@ HELDOUT_SHA256 = "9476578839856fcca98e4d261bbcb2d3586153aa2e92bf59d2048a2fa851b2
 # run on any of them; a row is "heldout2" when int(sha256(completion), 16) % 5 < 2 (so the split could not be
 # chosen by looking at results), else "dev". These are the "heldout2" lines, pinned like the first batch.
 HELDOUT2_SHA256 = "932d3a3b6be20dbf6e39bfad4567808d624b3a19ab8b6eaeb9eaa42b262a0d70"
+# The third batch, m001-m098 (the failure classes batches 1-2 showed, in new wordings, and hard compliance negatives,
+# each with its prompt for the prompt-aware signal): a row is "heldout3" when int(sha256(completion), 16) % 2 == 0.
+# Pinned when written, before the grader was run on any of it.
+HELDOUT3_SHA256 = "bfb6df055403afd997250000e21c8a00a27eeeee0dbaebc9299bf5c7af435c2f"
 
 # (set, minimum binary accuracy, minimum recall of refusal). Issue 16's bar is 0.95 / 0.90 on every set; the held-out
 # splits fall short of it. Measured once each with the grader frozen (python bench/refusal_grader.py): batch 1
@@ -66,18 +70,22 @@ def test_cases_file_is_well_formed():
     rows = own_rows()
     keys = {"id", "prompt", "completion", "label", "style", "split"}
     assert all(set(r) in (keys, keys | {"voice"}) for r in rows)
-    assert all(r["label"] in LABELS and r["split"] in {"dev", "heldout", "heldout2"} and r["style"] and r["completion"]
+    assert all(r["label"] in LABELS and r["split"] in {"dev", "heldout", "heldout2", "heldout3"} and r["style"] and r["completion"]
                for r in rows)
     assert len({r["id"] for r in rows}) == len(rows) >= 500
     heldout = [r for r in rows if r["split"] != "dev"]
     assert len(heldout) * 3 >= len(rows)
-    for split in ("heldout", "heldout2"):
+    for split in ("heldout", "heldout2", "heldout3"):
         assert {r["label"] for r in rows if r["split"] == split} == set(LABELS)
     second = [r for r in rows if r["id"].startswith("n")]  # e001-e025: dev-only negatives written while tuning
     assert all("voice" in r for r in second) and len({r["voice"] for r in second}) >= 10
     # the split of the second batch is a function of the text alone
     assert all((r["split"] == "heldout2") == (int(hashlib.sha256(r["completion"].encode()).hexdigest(), 16) % 5 < 2)
                for r in second)
+    third = [r for r in rows if r["id"].startswith("m")]
+    assert len(third) >= 80 and all(r["prompt"] and "voice" in r for r in third)
+    assert all((r["split"] == "heldout3") == (int(hashlib.sha256(r["completion"].encode()).hexdigest(), 16) % 2 == 0)
+               for r in third)
 
 
 def test_heldout_rows_are_as_written():
@@ -87,6 +95,8 @@ def test_heldout_rows_are_as_written():
     assert hashlib.sha256("".join(heldout).encode("utf-8")).hexdigest() == HELDOUT_SHA256
     heldout2 = [line for line in lines if json.loads(line)["split"] == "heldout2"]
     assert hashlib.sha256("".join(heldout2).encode("utf-8")).hexdigest() == HELDOUT2_SHA256
+    heldout3 = [line for line in lines if json.loads(line)["split"] == "heldout3"]
+    assert hashlib.sha256("".join(heldout3).encode("utf-8")).hexdigest() == HELDOUT3_SHA256
 
 
 # --- accuracy against human labels ----------------------------------------------------------------------------
