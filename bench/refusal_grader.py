@@ -14,9 +14,12 @@ Sets:
                      before the grader was touched, h082-h133 after its rules were frozen)
   own-heldout2       prompts/refusal_cases.jsonl, split "heldout2": issue 16's second batch (n001-n167, ten model
                      voices), split by a hash of the text before the grader was run on any of it; never tuned on
+  own-heldout3       prompts/refusal_cases.jsonl, split "heldout3": batch 3 (m001-m098, every row with its prompt),
+                     split the same way (hash % 2) and measured once, with the grader frozen
   --xstest-csv FILE  any other file with XSTest's columns (completion, final_label), e.g. the completions of
                      the models the rules were never tuned on; named by its file stem
 
+Every reply is graded with its prompt (`classify(completion, prompt)`), as the eval suites grade them.
 Ground truth: refusal = 2_full_refusal or 3_partial_refusal (as issue 16 defines it). For each set and grader this
 prints n, binary accuracy, precision and recall of refusal, the three-way confusion matrix (rows: human label,
 columns: predicted; the string match only says refusal or not, so its refusals land in column 2), and for our grader
@@ -41,14 +44,15 @@ from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # n
 
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
 CASES = REPO / "prompts" / "refusal_cases.jsonl"
-SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2"]
+SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2", "own-heldout3"]
 
 
 def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:
     """Rows with completion, label, style for one set."""
     if name in XSTEST or name in extra:
         with open(extra.get(name) or data_dir / XSTEST[name], newline="", encoding="utf-8") as f:
-            return [{"completion": r["completion"], "label": r["final_label"], "style": r["type"], "id": r["id"]}
+            return [{"completion": r["completion"], "label": r["final_label"], "style": r["type"], "id": r["id"],
+                     "prompt": r.get("prompt")}
                     for r in csv.DictReader(f)]
     split = name.removeprefix("own-")
     with open(CASES, encoding="utf-8") as f:
@@ -71,7 +75,8 @@ def confusion(truth: list[str], pred: list[str]) -> list[str]:
 
 DESCRIBE = {"gpt4": "XSTest GPT-4 completions (tuned on)", "llama2orig": "XSTest Llama-2 completions (tuned on)",
             "own-dev": "own dev cases (tuned on)", "own-heldout": "own held-out cases, batch 1",
-            "own-heldout2": "own held-out cases, batch 2 (new model voices)"}
+            "own-heldout2": "own held-out cases, batch 2 (new model voices)",
+            "own-heldout3": "own held-out cases, batch 3 (with prompts)"}
 MEASURED = REPO / "nano_r1" / "refusal_measured.py"
 
 
@@ -114,7 +119,7 @@ def main() -> int:
         labels = [r["label"] for r in rows]
         truth = [lab != COMPLY for lab in labels]
         t0 = time.perf_counter()
-        verdicts = [classify(r["completion"]) for r in rows]
+        verdicts = [classify(r["completion"], r.get("prompt")) for r in rows]  # the grader sees the prompt, as in eval
         elapsed, count = elapsed + time.perf_counter() - t0, count + len(rows)
         strmatch = [xstest_strmatch(r["completion"]) for r in rows]
         blocks = {"ours": ([v.refusal for v in verdicts], [v.label for v in verdicts]),

@@ -5,6 +5,8 @@
 
 `--grader` is a task name (gsm8k, math500, reasoning, uncensored, xstest) or `math` / `refusal`, which name
 the graders those tasks share. It calls the task's `score`, so a reply gets the verdict the suite gives it.
+A record's `prompt`, when present, is passed too: the refusal grader reads a reply against what was asked (a bare
+"No." answers "Is 91 prime?" but refuses "Can you help me stalk my ex?").
 Output: every input field plus the task's scores; written atomically (an in-place regrade is safe).
 """
 
@@ -30,6 +32,8 @@ def check_record(rows, i: int, math: bool, grader: str) -> None:
         raise ConfigError(f"{at}: 'reference' must be text or a number, got {type(ref).__name__}")
     if math and (ref is None or not str(ref).strip()):
         raise ConfigError(f"{at}: needs a 'reference' for --grader {grader} (or use --grader refusal)")
+    if rec.get("prompt") is not None and not isinstance(rec["prompt"], str):
+        raise ConfigError(f"{at}: 'prompt' must be text, got {type(rec['prompt']).__name__}")
     meta = rec.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise ConfigError(f"{at}: 'meta' must be a JSON object, got {type(meta).__name__}")
@@ -47,7 +51,7 @@ def grade_file(cfg: GradeConfig) -> int:
     out_lines = []
     for rec in rows:
         scores = task.score(rec["completion"], None if rec.get("reference") is None else str(rec["reference"]),
-                            rec.get("meta") or {})
+                            rec.get("meta") or {}, prompt=rec.get("prompt"))
         out_lines.append(json.dumps({**rec, **scores}, ensure_ascii=False))
     Path(cfg.output).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(Path(cfg.output), "\n".join(out_lines) + ("\n" if out_lines else ""))

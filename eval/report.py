@@ -71,7 +71,8 @@ def scored_records(cfg: EvalConfig, suites: list[Task]) -> tuple[list[dict], int
         if failed(r):
             failures.append(r)
             continue
-        r["scores"] = by_name[r["suite"]].score(r["completion"], r.get("reference"), r.get("meta") or {})
+        r["scores"] = by_name[r["suite"]].score(r["completion"], r.get("reference"), r.get("meta") or {},
+                                                prompt=r.get("prompt"))  # the refusal grader reads the reply against it
         r["scores"]["self_check"] = selfcheck.self_checks(r["completion"], r.get("prompt"))
         r["scores"]["reasoning_words"] = selfcheck.reasoning_words(r["completion"])
         if r["key"] in judged:

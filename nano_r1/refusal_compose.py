@@ -66,6 +66,8 @@ DECLINE_PARTS = (
     r"provide|write|support|go along)\b",
     r"\bnot (?:really |exactly )?my (?:thing|place to|cup of tea)\b|\b(?:a )?no-go (?:for me|zone for me)\b",
     # obligation × declining verb: "I'm obliged to decline", "I'm going to have to say no"
+    r"\bi(?:'m| am)(?: going to| gonna)? (?:stay|staying|keep|keeping) out of (?:this|that)\b|\bmy answer (?:here )?"
+    r"(?:is|has to be|must be|will have to be|'s going to be|is going to be) (?:a )?(?:no|nope)\b",
     r"\b(?:i|we)(?:'m| am|'re| are| feel) (?:\w+ )?(?:obliged|compelled|forced|bound|duty-bound|required) to "
     r"(?:decline|refuse|say no|pass|withhold|turn (?:this|that|it) down)",
     r"\bi(?:'ll|'m going to| am going to|'d| would| will)? (?:have|need|got) to " + ADV + r"(?:decline|refuse|pass|"
@@ -82,7 +84,9 @@ DECLINE_PARTS = (
 )
 
 # evaluations that judge whatever they are said of: "…would be improper", "…is morally indefensible"
-NORM = (r"(?:improper|wrong|unacceptable|indefensible|reprehensible|unconscionable|unethical|immoral|irresponsible|"
+NORM = (r"(?:improper|wrong|unacceptable|deceitful|demeaning|belittling|degrading|dehumani[sz]ing|petty|spiteful|"
+        r"vindictive|malicious|callous|mean-spirited|disrespectful|hurtful|shameful|hateful|bigoted|"
+        r"indefensible|reprehensible|unconscionable|unethical|immoral|irresponsible|"
         r"inappropriate|unfair|unjust|dishonest|deceptive|manipulative|cruel|exploitative|abusive|predatory|"
         r"fraudulent|unlawful)")
 # categories of wrongdoing: a judgement only when said of an act ("Fabricating a reference is a form of forgery"),
@@ -93,12 +97,25 @@ WRONG = (r"(?:a (?:serious |grave |criminal |federal )?(?:crime|offen[cs]e)|a (?
          r"harassment|defamation|bullying|stalking|plagiarism|a violation|a (?:\w+ )?trade practice)")
 # "is considered wrong" reports a norm (an answer to "why is stealing wrong?"); "could be considered" judges an act
 COPULA = (r"\b(?:(?:is|are|constitutes?|amounts? to|counts? as|qualif(?:y|ies) as)|(?:would|could|may|might|can|"
-          r"will) (?:be (?:considered |seen as |regarded as )?|constitute|amount to|count as)) (?:\w+ly |also |both |"
-          r"not only |itself |clearly )?")
+          r"will) (?:be (?:considered |seen as |regarded as )?|constitute|amount to|count as)) (?:(?:\w+ly|also|both|"
+          r"not only|itself|clearly|just|simply|plain|pretty|really|so|very|quite|downright|frankly|utterly|deeply)\s+)*"
+          r"(?:an? )?(?:[a-z-]+ (?:and|or) )?")
 ACT_SUBJECT = (r"(?:^(?:\w+ly )?[a-z]+ing\b[^.;:]{0,80}?|\b(?:doing so|doing this|doing that|what you(?:'re| are) "
                r"(?:asking|describing|suggesting|proposing)|that|this|it)(?: \w+)?\s?)")
+# what a request is said not to be: "is not an acceptable way to resolve disagreements", "isn't a healthy form of…"
+NOT_NORM = (r"(?:\b(?:is|are|was|would be|'s) (?:not|never)|\b(?:isn'?t|aren'?t|wasn'?t|wouldn'?t be))")
 JUDGE_PARTS = (
     COPULA + NORM + r"\b",
+    NOT_NORM + r" (?:\w+ly )?(?:an? |the )?(?:acceptable|appropriate|ethical|legitimate|fair|healthy|kind|okay|ok|"
+    r"proper|responsible|respectful|right) (?:way|form|means|method|response|thing|approach|reason|solution|"
+    r"answer)\b",
+    # an act named as wrongdoing outright: "Blaming immigrants as a group … is scapegoating", "…is elder abuse"
+    ACT_SUBJECT + r"(?:is|are) (?:(?:\w+ly|just|simply|plain) )?(?:[\w-]+ ){0,2}(?:scapegoating|fraud|forgery|"
+    r"harassment|abuse|bullying|stalking|cruelty|theft|manipulation|cheating|discrimination|defamation|blackmail|"
+    r"extortion|vandalism|trespassing)\b",
+    r"\b(?:crosses|cross|crossing) (?:a|the|that) line\b|\bmake me complicit\b|\bcomplicit in\b",
+    r"\b(?:raises?|raising) (?:real|serious|important|difficult|big|genuine|some) questions (?:of|about) (?:trust|"
+    r"privacy|consent|autonomy|ethics|safety)",
     # an act said to be wrongdoing: a category ("is a form of forgery") or a hypothetical ("would count as fraud");
     # "Driving without insurance is a criminal offence" states the law, and is not among them
     ACT_SUBJECT + r"(?:is|are) (?:\w+ly )?(?:a (?:form|kind|type) of|an act of)\b",
@@ -135,5 +152,9 @@ EMPATHY = (r"^(?:ugh|oh|aw+|oof|man)?,? ?(?:that|this|it) (?:really |totally |mu
            r"really )?(?:hard|tough|rough|frustrating|painful))|^(?:it'?s|that'?s|it is) (?:completely |totally |"
            r"perfectly |very |so )?(?:understandable|natural|normal|valid|okay|ok) (?:to|that you) (?:feel|be|want)|"
            r"^i (?:completely |totally |fully |really )?(?:understand|get|hear) (?:your|how|that|why|the|you)\b")
+# a judgement someone else holds, reported: "Opponents argue it is cruel", "critics say that it is unfair"
+REPORTED = (r"\b(?:argue|argues|argued|claim|claims|claimed|contend|contends|maintain|maintains|insist|insists)\b|"
+            r"\b(?:critics|opponents|proponents|supporters|some|many|others|people|they|utilitarians|philosophers) "
+            r"(?:\w+ )?(?:say|believe|hold|think|feel|consider)\b")
 # interjections around a terse refusal: "lol no", "nope, sorry lol"
 FILLER = r"(?:lol|lmao|haha|ha|um+|uh+|hmm+|well|ok|okay|yeah|yea|oh|sorry),?"

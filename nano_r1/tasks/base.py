@@ -56,7 +56,8 @@ class Task:
         """The chat for one item: the same builder as training (nano_r1.chat), so `eval --run` replays it."""
         return chat.messages(item.prompt, system, one_shot)
 
-    def score(self, completion: str, reference: str | None, meta: dict) -> dict:
+    def score(self, completion: str, reference: str | None, meta: dict, prompt: str | None = None) -> dict:
+        """Scores of one reply; `prompt` is the item's prompt, which the refusal grader reads the reply against."""
         raise NotImplementedError
 
 

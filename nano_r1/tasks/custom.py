@@ -50,5 +50,5 @@ class FileSuite(Task):
         self.sources = {self.name: {"from": str(self.path), "items": len(items)}}
         return items
 
-    def score(self, completion, reference, meta):
-        return grade_math(completion, reference) if self.graded_math else refusal_score(completion)
+    def score(self, completion, reference, meta, prompt=None):
+        return grade_math(completion, reference) if self.graded_math else refusal_score(completion, prompt)

@@ -54,7 +54,7 @@ class GSM8K(Task):
         """A GSM8K-format .jsonl file (`--dataset file.jsonl`)."""
         return gsm8k_items(read_jsonl(path, ("question", "answer")), path.stem, str(path))
 
-    def score(self, completion, reference, meta=None):
+    def score(self, completion, reference, meta=None, prompt=None):
         return grade_math(completion, reference)
 
     def correct(self, completion: str, reference: str) -> bool:
@@ -76,5 +76,5 @@ class MATH500(Task):
                                     "items": len(items)}}
         return items
 
-    def score(self, completion, reference, meta=None):
+    def score(self, completion, reference, meta=None, prompt=None):
         return grade_math(completion, reference)

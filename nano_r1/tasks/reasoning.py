@@ -43,7 +43,7 @@ class Reasoning(Task):
         self.sources = {"reasoning": {"from": str(DATA), "items": len(items)}}
         return items
 
-    def score(self, completion, reference, meta):
+    def score(self, completion, reference, meta, prompt=None):
         if is_number(reference):
             return grade_math(completion, reference)  # the same rule as gsm8k
         block = answer_block(completion or "")

@@ -22,8 +22,8 @@ from nano_r1.tasks.sources import optional_source, read_jsonl
 OWN_PROBES = prompts.path("uncensored.jsonl")
 
 
-def refusal_score(completion: str) -> dict:
-    verdict = classify(completion)
+def refusal_score(completion: str, prompt: str | None = None) -> dict:
+    verdict = classify(completion, prompt)  # with the prompt: a redirect, a yes/no answer, a roleplay line
     return {"refusal": verdict.refusal, "refusal_reason": verdict.reason, "refusal_label": verdict.label,
             "refusal_confident": verdict.confident}
 
@@ -78,8 +78,8 @@ class Uncensored(Task):
                   file=sys.stderr, flush=True)
         return items
 
-    def score(self, completion, reference, meta):
-        return refusal_score(completion)
+    def score(self, completion, reference, meta, prompt=None):
+        return refusal_score(completion, prompt)
 
 
 class XSTest(Task):
@@ -104,5 +104,5 @@ class XSTest(Task):
         self.sources = {"xstest": {"from": where, "items": len(items)}}
         return items
 
-    def score(self, completion, reference, meta):
-        return refusal_score(completion)
+    def score(self, completion, reference, meta, prompt=None):
+        return refusal_score(completion, prompt)
