@@ -170,7 +170,7 @@ ACT = (r"(?:help|assist|aid|support|provid|giv|offer|shar|disclos|reveal|answer|
 I_NEG = (r"\bi(?: (?:really |simply |just |definitely |absolutely |unfortunately |honestly )?"
          r"(?:cannot|can ?not|can'?t|won'?t|will not|would not|wouldn'?t|shall not|may not|must not|mustn'?t)|"
          r"(?:'m| am) (?:really |simply |just |afraid i )?(?:not (?:able|going|gonna|willing|allowed|permitted|"
-         r"authori[sz]ed|in a position|prepared|about|designed|programmed|comfortable)|unable|uncomfortable)(?: to)?)")
+         r"authori[sz]ed|in a position|prepared|about|designed|programmed|comfortable|equipped)|unable|uncomfortable)(?: to)?)")
 DECLINE = _rx(
     I_NEG + r" (?:\w+ly )?(?:[\w'-]+ ){0,2}?" + ACT,
     r"\bi (?:cannot|can ?not|can'?t|won'?t|will not)(?: and (?:will not|won'?t|cannot|can'?t))?[.!]*$",  # "I can't."

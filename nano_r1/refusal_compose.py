@@ -27,7 +27,7 @@ ADV = (r"(?:(?:really|simply|just|def|definitely|absolutely|unfortunately|honest
 NEG_MODAL = (r"(?:\s(?:cannot|can ?not|can'?t|won'?t|will not|would not|wouldn'?t|shan'?t|shall not|must not|"
              r"mustn'?t|may not|could not|couldn'?t)|(?:'m|\sam|'re|\sare) " + ADV +
              r"(?:not|never) " + ADV + r"(?:able|going|willing|allowed|permitted|authori[sz]ed|in a position|"
-             r"prepared|comfortable|about|designed|programmed|keen|happy|here) to|(?:'m|\sam|'re|\sare) " + ADV +
+             r"prepared|comfortable|about|designed|programmed|keen|happy|here|equipped) to|(?:'m|\sam|'re|\sare) " + ADV +
              r"unable to|\s(?:do not|don'?t) " + ADV + r"(?:want|intend|plan|wish|feel comfortable|feel right) to|"
              r"(?:'ll|\swill|'d|\swould) " + ADV + r"(?:not|never)|\s(?:refuse|decline) to)")
 # verbs after a negation that refuse nothing: "I can't stress enough", "I won't lie", "I can't see your screen"
