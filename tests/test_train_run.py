@@ -26,7 +26,7 @@ def test_two_step_run_writes_everything_and_learns(trained_run):
                  "adapter/adapter_model.safetensors", "checkpoint-2"):
         assert (run / name).exists(), name
     config = json.loads((run / "config.json").read_text())
-    assert config["preset"] == "tiny" and config["max_steps"] == 2 and config["backend_resolved"] == "trl"
+    assert config["preset"] == "tiny" and config["max_steps"] == 2 and config["backend_resolved"] == "fast"
     assert metrics_steps(run) == [1, 2]
     rows = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
     for key in ("reward", "rewards/correctness/mean", "rewards/xmlcount/mean", "completions/mean_length",

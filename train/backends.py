@@ -2,10 +2,14 @@
 
   unsloth  CUDA + `unsloth` installed: 4-bit base, Unsloth LoRA kernels, vLLM rollouts if vllm is installed
   vllm     CUDA + `vllm` installed: TRL + PEFT with vLLM rollouts in colocate mode
-  fast     CUDA: TRL + PEFT, bf16, rollouts with the LoRA merged, static KV cache and torch.compile
-           (train/rollout.py); also runs eagerly on CPU, for parity checks
-  trl      plain TRL + PEFT; the CPU path (fp32)
-`--backend auto` takes the first that applies; the choice is printed at start.
+  fast     TRL + PEFT, rollouts with the LoRA merged, static KV cache, each distinct prompt prefilled once
+           (train/rollout.py). CUDA: bf16, torch.compile'd decode. CPU (the default there): fp32, no gradient
+           checkpointing, decode compiled only for runs long enough to repay it, and reference/policy log-probs
+           computing each prompt once per group (train/shared_prefix.py); bench/cpu_step.py measures it
+           against `trl` side by side
+  trl      plain TRL + PEFT (`model.generate` on the PEFT model); fp32 on CPU
+`--backend auto` takes the first that applies (unsloth > vllm > fast on CUDA, fast on CPU); the choice is
+printed at start.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ def choose_backend(requested: str = "auto") -> Backend:
         raise ConfigError("--backend vllm: vllm is not installed (pip install -e '.[gpu]')")
     name = requested
     if requested == "auto":
-        name = ("unsloth" if installed("unsloth") else "vllm" if installed("vllm") else "fast") if cuda else "trl"
+        name = ("unsloth" if installed("unsloth") else "vllm" if installed("vllm") else "fast") if cuda else "fast"
     if name == "trl":
         return Backend("trl", "cuda" if cuda else "cpu", bf16=cuda, gradient_checkpointing=cuda)
     if name == "unsloth":
@@ -102,5 +106,6 @@ def choose_backend(requested: str = "auto") -> Backend:
         return Backend("vllm", "cuda", bf16=True, gradient_checkpointing=True,
                        grpo_kwargs={"use_vllm": True, "vllm_mode": "colocate",
                                     "vllm_gpu_memory_utilization": 0.3})
-    # On CPU the fast loop runs eagerly (no speed-up): useful to check it against the default path.
+    # On CPU: fp32 (bf16 rounding would swallow small LoRA deltas in the merged copy), and no gradient
+    # checkpointing (memory is not the limit for the CPU-sized models; recomputing the forward is).
     return Backend("fast", "cuda" if cuda else "cpu", bf16=cuda, gradient_checkpointing=cuda)
