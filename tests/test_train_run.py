@@ -78,7 +78,7 @@ def test_kill_then_resume_loses_and_duplicates_nothing(tmp_path):
 
 def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
     run = tmp_path / "r"
-    proc = start_training(tmp_path, "--max-steps", "50", "--save-steps", "100")
+    proc = start_training(tmp_path, "--max-steps", "20", "--save-steps", "100")  # short: no decode compile
     wait_for(lambda: (run / "metrics.jsonl").exists() and metrics_steps(run), proc)
     os.killpg(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=300)
