@@ -95,5 +95,6 @@ def test_cpu_picks_the_fast_backend_without_checkpointing(monkeypatch):
     monkeypatch.setattr(backends, "cuda_available", lambda: False)
     b = backends.choose_backend("auto")
     assert (b.name, b.device, b.bf16, b.gradient_checkpointing) == ("fast", "cpu", False, False)
+    assert b.autocast_bf16 == backends.cpu_has_bf16()  # fp32 weights; bf16 log-prob passes on AMX CPUs
     assert b.trainer_class().__name__ == "FastRolloutGRPOTrainer"
     assert backends.choose_backend("trl").name == "trl"

@@ -174,6 +174,9 @@ class StaticRollout:
         finished[n:] = True
         pos = positions[:, -1:].clone()
         steps = 0
+        # Stopping when every row has ended needs a device→host sync: on a GPU only every few steps (it
+        # stalls the launch queue), on a CPU (synchronous anyway) at every step.
+        check_every = 1 if dev.type == "cpu" else check_every
         token = self.sample(logits, ban_eos if min_new_tokens > 0 else no_bias, inv_temp, noise)
         for t in range(self.max_new):
             token = torch.where(finished, torch.full_like(token, self.pad), token)
