@@ -15,18 +15,31 @@ the two, so rewards agree only within noise). Both run with OMP_WAIT_POLICY=PASS
 with libgomp's default spinning, a 8×32-token rollout next to a vLLM-CPU server on 2 cores took 92 s instead of
 11 s (`--omp-wait-policy active` shows it).
 
-Measured on the 2-core workplace machine while other jobs shared it (load average 1.5–3.7), tiny = 1×8×96:
+Measured 2026-12-01 on the 2-core workplace machine (Xeon with AMX, 24 GiB, torch 2.13.0+cpu; another agent's
+light jobs shared it, load average ~1.7), `python bench/cpu_step.py --steps 3`, tiny = 1×8×96:
 
       backend | step_s | generation | ref_logps | policy_fwd | backward | rest | peak RSS GiB
-          trl |  48.5  |    25.5    |    3.7    |    10.8    |    6.8   |  0.2 |    9.4
-         fast |  24.7  |    14.0    |    2.1    |     5.0    |    3.8   |  0.2 |    5.8
-    speed-up fast vs trl: 2.0x per step (generation 1.8x); mean reward 0.016 vs 0.199, answer parsed 1/32 vs 4/32
-    over the 4 measured steps (different samples: within noise). The same at 1×8×64: 49.0 vs 24.0 s, 2.0x.
-    `--compile` (decode compiled, 1×8×64): 27.1 → 25.0 s a step, generation 1.1x, +30 s in the warm-up step.
+          trl |  38.9  |    20.6    |    4.0    |     9.5    |    5.6   |  0.1 |    9.3
+         fast |  21.4  |    12.9    |    1.6    |     3.6    |    3.2   |  0.1 |    5.3
+    speed-up fast vs trl: 1.8x per step (generation 1.6x, log-prob passes + backward 2.3x); steps trl
+    [38.9, 38.9, 43.1] s, fast [21.4, 20.3, 22.3] s; mean reward 0.02 ± 0.03 vs 0.25 ± 0.27, answer parsed
+    0.04 ± 0.09 vs 0.13 ± 0.14 over the 3 measured steps (different samples: within noise). An earlier run under
+    more load (load 1.5–3.7, before bf16 autocast): 48.5 vs 24.7 s, 2.0x.
 
-What is left is arithmetic: the log-prob passes are fp32 matmuls at ~100 GFLOP/s on 2 cores (bf16 autocast
-gave no gain there), and a decode step reads the 0.5 GB of fp32 weights (a bf16 rollout copy is ~2x faster but
-rounds away LoRA deltas below ~0.3% of the weight they are added to: the first steps' updates).
+Where a fast step goes, and the levers tried (each measured here, kept only if it paid and changed nothing learned):
+  - A decode step (batch 8, static cache 352) is 142 ms: 60% matmuls, which read the 0.54 GB of fp32 weights at
+    ~7 GB/s (the same matmuls on warm caches run ~2x faster), 14% attention, the rest ~1,500 small ops; sampling
+    (uniform draws, log, argmax) 3%. 96 steps cannot go below ~7.4 s with fp32 weights.
+  - bf16 rollout weights: 106 vs 142 ms a decode step (1.3x), but the merged copy would round away LoRA deltas
+    below ~0.3% of the weight (the first steps' updates) and sample from another policy: not kept.
+  - torch.compile of the decode step: 1.1x, +15–60 s of compile: only for runs of >= 2,500 decode steps.
+  - attention over the filled part of the cache only: attention is 14% of a decode step and a third of its columns
+    are padding or not yet written (tiny prompts are ~190 of 256): at most ~5% of generation; not done.
+  - bf16 autocast of the log-prob passes (kept, where the CPU has bf16 units): 8 × ~300-token forwards are
+    compute-bound; a 2400×576×1536 matmul runs 265 → 1437 GFLOP/s, a whole forward 3x faster. Rollouts stay fp32.
+  - stopping at the first step where every completion has ended (CPU: no sync cost), instead of every 32.
+4x (~10 s a step) would need generation itself under 10 s, i.e. weights of fewer bytes in the rollout copy
+(bf16, int8), which changes what is sampled: that is what stands between.
 """
 
 from __future__ import annotations
