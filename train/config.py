@@ -4,12 +4,12 @@ Presets (`--preset NAME`, overridden by `--config file.yaml`, overridden by flag
   nano-r1  the seed recipe: Qwen2.5-3B-Instruct on GSM8K, 1 prompt × 12 completions per step, 1024 tokens,
            LoRA r=64 α=64, lr 5e-6, Adam β (0.9, 0.99), wd 0.1, warmup 0.1, cosine, grad norm 0.1,
            1000 steps, save every 500, KL β 0.04, temperature 0.9, per-sequence loss ('grpo')
-  tiny     an ~8-minute CPU run of the same pipeline on the embedded SmolLM2-135M and synthetic problems,
-           sized to change a behaviour: 1 × 8 × 96 tokens, lr 1e-4, no warm-up, 24 steps (~20 s a step on 2
-           cores). Measured 2026-12-01 (2-core AMX Xeon, shared): 8 min 4 s; the share of sampled replies with a
-           parseable <answer> went 0–2/8 (steps 1–8) → 3–7/8 (steps 21–24, mean 5/8); then `python -m eval --run runs/tiny
-           --suite synthetic,reasoning --limit 40 --max-tokens 256` (5 min) put synthetic answer_parsed at 10%
-           [4%, 23%] base vs 85% [71%, 93%] trained (greedy; accuracy unchanged at 2.5%)
+  tiny     an ~8-minute CPU run of the same pipeline on the embedded SmolLM2-135M and synthetic problems, sized to
+           change a behaviour: 1 × 8 × 96 tokens, lr 1e-4, no warm-up, 24 steps (~20 s a step on 2 cores). Measured
+           2026-12-01 (2-core AMX Xeon, shared): 8 min 4 s; the share of sampled replies with a parseable <answer>
+           went 0–2/8 (steps 1–8) → 3–7/8 (steps 21–24, mean 5/8); then `python -m eval --run runs/tiny --suite
+           synthetic,reasoning --limit 40 --max-tokens 256` (5 min) put synthetic answer_parsed at 10% [4%, 23%] base
+           vs 85% [71%, 93%] trained (greedy; accuracy unchanged at 2.5%)
 With no preset, `nano-r1` is used on a CUDA machine and `tiny` otherwise.
 """
 
