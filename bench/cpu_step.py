@@ -24,7 +24,8 @@ light jobs shared it, load average ~1.7), `python bench/cpu_step.py --steps 3`, 
     speed-up fast vs trl: 1.8x per step (generation 1.6x, log-prob passes + backward 2.3x); steps trl
     [38.9, 38.9, 43.1] s, fast [21.4, 20.3, 22.3] s; mean reward 0.02 ± 0.03 vs 0.25 ± 0.27, answer parsed
     0.04 ± 0.09 vs 0.13 ± 0.14 over the 3 measured steps (different samples: within noise). An earlier run under
-    more load (load 1.5–3.7, before bf16 autocast): 48.5 vs 24.7 s, 2.0x.
+    more load (load 1.5–3.7, before bf16 autocast): 48.5 vs 24.7 s, 2.0x. Again on the final code (aa0a2d1+,
+    same load): 45.3 vs 24.7 s, 1.8x (generation 24.6 vs 14.0 s, 1.8x), peak RSS 9.2 vs 5.4 GiB.
 
 Where a fast step goes, and the levers tried (each measured here, kept only if it paid and changed nothing learned):
   - A decode step (batch 8, static cache 352) is 142 ms: 60% matmuls, which read the 0.54 GB of fp32 weights at
