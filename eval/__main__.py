@@ -13,6 +13,7 @@ import sys
 
 from nano_r1 import apikey
 from nano_r1.cliargs import ConfigError, parse_config
+from nano_r1.install import check as check_install
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -36,6 +37,7 @@ def main(argv=None) -> int:
             print(f"[eval] graded {n} lines → {cfg.output}", file=sys.stderr)
             return 0
         cfg, ns = parse_config(EvalConfig, argv, prog="python -m eval", description=__doc__.splitlines()[0])
+        check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
         if "api_key" in vars(ns):  # typed on the command line (a YAML --config is not in argv)
             print(apikey.flag_warning(KEY_ENV), file=sys.stderr)
         from eval.run import main as run

@@ -1,6 +1,6 @@
 """Side-by-side answer cards: the prompt, the baseline's reply and the trained model's reply, with verdicts,
-as one PNG per item (like the seed README's screenshots). Items where the verdicts differ come first;
-self-checking passages are marked »like this«."""
+as one PNG per item (like the seed README's screenshots). Items where the verdicts differ come first, then
+replies that differ only in text, identical replies last (pick_items); self-checking passages are marked »like this«."""
 
 from __future__ import annotations
 
@@ -42,11 +42,21 @@ def verdict_text(scores: dict, primary: str) -> str:
     return f"strict {strict}   flexible {flexible}   <answer> {'found' if scores.get('parsed') else 'missing'}" + check
 
 
+VERDICTS = ["refusal", "correct", "correct_flexible", "parsed", "self_check"]  # what verdict_text shows
+
+
 def pick_items(pairs: list[tuple[dict, dict]], primary: str, k: int) -> list[tuple[dict, dict]]:
-    """Disagreements first (the interesting ones), then the rest in suite order."""
-    differ = [p for p in pairs if bool(p[0]["scores"].get(primary)) != bool(p[1]["scores"].get(primary))]
-    same = [p for p in pairs if p not in differ]
-    return (differ + same)[:k]
+    """The items where the two models differ most lead: the primary verdict differs, then any verdict on the card
+    (a reply that gained its <answer> block while both stay wrong), then only the text; identical replies
+    last. Suite order within each group."""
+    def rank(pair):
+        a, b = (p["scores"] for p in pair)
+        if bool(a.get(primary)) != bool(b.get(primary)):
+            return 0
+        if any(bool(a.get(v)) != bool(b.get(v)) for v in VERDICTS):
+            return 1
+        return 2 if (pair[0].get("completion") or "").strip() != (pair[1].get("completion") or "").strip() else 3
+    return sorted(pairs, key=rank)[:k]  # sorted() is stable: suite order is kept within a rank
 
 
 def draw_card(base: dict, trained: dict, labels: tuple[str, str], primary: str, out: Path) -> Path:

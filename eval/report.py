@@ -260,7 +260,7 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
         md += [f"Training curves of `{cfg.run}`:", "", "![training](training.png)", ""]
     if any(cards.values()):
         md += ["## Answer cards", "", f"`{labels[cfg.models[0]]}` (left) vs `{labels[cfg.models[-1]]}` (right); "
-               "items where the verdicts differ come first.", ""]
+               "items where the verdicts differ come first, then replies that differ only in text.", ""]
         for suite, paths in cards.items():
             md += [f"- {suite}: " + ", ".join(f"[{p.stem}](cards/{p.name})" for p in paths)]
         md.append("")

@@ -2,6 +2,7 @@
 
   cliargs   dataclass → argparse CLI, presets, YAML; ConfigError (one-line user errors)
   env       machine facts without importing torch (CUDA present?), NVLink-multicast-off environment
+  install   a broken install (CUDA torchvision next to CPU torch) as one line: run `python -m serve.setup_cpu`
   models    --model resolution (hub id, folder, .gguf, the embedded smollm2-135m)
   chat      system prompt resolution, the one-shot example, chat messages (one builder for train and eval)
   tasks/    one definition per benchmark: items, messages, grading (rewards, in-training eval and eval use it)

@@ -17,6 +17,7 @@ import sys
 
 from nano_r1 import apikey
 from nano_r1.cliargs import ConfigError, make_config, parse_config
+from nano_r1.install import check as check_install
 from serve.config import KEY_ENV, ServeConfig
 
 
@@ -39,6 +40,7 @@ def parse(argv=None) -> ServeConfig:
 def main(argv=None) -> int:
     try:
         cfg = parse(argv)
+        check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
         from serve.foreground import run
         from serve.process import ServeError
 

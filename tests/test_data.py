@@ -65,3 +65,16 @@ def test_unknown_dataset_and_missing_file(tmp_path):
     good = tmp_path / "ok.jsonl"
     good.write_text(json.dumps({"question": "1+1?", "answer": "#### 2"}) + "\n")
     assert [(i.prompt, i.reference) for i in load_items(str(good))] == [("1+1?", "2")]
+
+
+def test_synthetic_suite_is_held_out_and_graded_like_gsm8k():
+    from nano_r1.tasks import get_task
+    from nano_r1.tasks.synthetic import HELD_OUT_SEED
+
+    suite = get_task("synthetic")
+    items = suite.load(None)
+    assert items[:3] == synthetic(3, HELD_OUT_SEED)
+    train = {r.prompt for r in load_items("synthetic", seed=42)}
+    assert sum(it.prompt in train for it in items[:60]) <= 3  # a template space, not a memory test
+    ref = items[0].reference
+    assert suite.score(f"<answer>\n{ref}\n</answer>", ref, {}) == TASK.score(f"<answer>\n{ref}\n</answer>", ref)

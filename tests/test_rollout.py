@@ -1,4 +1,5 @@
-"""The fast rollout loop (train/rollout.py) against transformers' own generate and PEFT, on CPU."""
+"""The fast rollout loop (train/rollout.py) against transformers' own generate and PEFT, on CPU — the path
+`--backend auto` takes there (eager decode; each distinct prompt prefilled once)."""
 
 import copy
 
@@ -22,6 +23,12 @@ def prompts(tok):
             for q in qs]
 
 
+def reference(model, tok, p, new):
+    ref = model.generate(torch.tensor([p]), do_sample=False, max_new_tokens=new, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id)[0, len(p):].tolist()
+    return ref[: ref.index(tok.eos_token_id) + 1] if tok.eos_token_id in ref else ref
+
+
 def test_greedy_matches_generate(model_and_tok):
     from train.rollout import StaticRollout
 
@@ -33,10 +40,25 @@ def test_greedy_matches_generate(model_and_tok):
     assert roll.model.config._attn_implementation != model.config._attn_implementation
     ours = roll.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id])
     for p, got in zip(ps, ours):  # one by one: no padding at all on the reference side
-        ref = model.generate(torch.tensor([p]), do_sample=False, max_new_tokens=12, eos_token_id=tok.eos_token_id,
-                             pad_token_id=tok.pad_token_id)[0, len(p):].tolist()
-        cut = ref.index(tok.eos_token_id) + 1 if tok.eos_token_id in ref else len(ref)
-        assert got == ref[:cut]
+        assert got == reference(model, tok, p, 12)
+
+
+def test_grpo_groups_share_one_prefill_and_match_generate(model_and_tok):
+    """A GRPO batch repeats each prompt: the rows of a group get their prompt's KV from one prefill, in any order,
+    with unused rows of the fixed-size batch left over; greedy tokens still equal generate's, row by row."""
+    from train.rollout import StaticRollout
+
+    model, tok = model_and_tok
+    a, b, _ = prompts(tok)
+    batch = [b, a, b, a, b]
+    roll = StaticRollout(copy.deepcopy(model), batch_size=6, max_prompt_length=48, max_new_tokens=10,
+                         pad_token_id=tok.pad_token_id)
+    calls = []
+    roll.model.register_forward_pre_hook(lambda m, args, kw: calls.append(kw["input_ids"].shape), with_kwargs=True)
+    ours = roll.generate(batch, temperature=0.0, eos_token_ids=[tok.eos_token_id])
+    assert calls[0] == (2, 48)  # the prefill: two distinct prompts, not five rows
+    want = {tuple(p): reference(model, tok, p, 10) for p in (a, b)}
+    assert ours == [want[tuple(p)] for p in batch]
 
 
 def test_sampling_respects_min_new_tokens_and_temperature(model_and_tok):
@@ -69,3 +91,50 @@ def test_merged_policy_tracks_lora(model_and_tok):
         policy.sync(peft_model)
         torch.testing.assert_close(policy.model(x).logits, peft_model(x).logits, atol=2e-4, rtol=1e-4)
     assert not any("lora" in n for n, _ in policy.model.named_parameters())
+
+
+def test_gumbel_max_sampling_follows_softmax_with_temperature():
+    from train.rollout import StaticRollout
+
+    torch.manual_seed(0)
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0, -3.0]]).repeat(100_000, 1)
+    for temperature in (1.0, 0.7):
+        drawn = StaticRollout.sample(logits, torch.zeros(5), torch.tensor(1 / temperature), torch.tensor(1.0))
+        freq = torch.bincount(drawn, minlength=5).float() / len(drawn)
+        torch.testing.assert_close(freq, torch.softmax(logits[0] / temperature, -1), atol=6e-3, rtol=0)
+    greedy = StaticRollout.sample(logits[:3], torch.zeros(5), torch.tensor(1.0), torch.tensor(0.0))
+    assert greedy.tolist() == [0, 0, 0]
+
+
+@pytest.mark.slow
+def test_compiled_cpu_decode_matches_eager(model_and_tok):
+    """Long CPU runs compile the decode step with inductor (train/fast.py): same greedy tokens as the eager loop."""
+    from train.rollout import StaticRollout
+
+    model, tok = model_and_tok
+    ps = prompts(tok)
+    eager = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=8,
+                          pad_token_id=tok.pad_token_id, compile=False)
+    compiled = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=8,
+                             pad_token_id=tok.pad_token_id, compile=True)
+    want = eager.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id])
+    assert compiled.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id]) == want
+    assert compiled.compiled  # it really ran compiled, not the eager fallback
+
+
+def test_failed_compile_falls_back_to_eager(model_and_tok, monkeypatch, capsys):
+    from train.rollout import StaticRollout
+
+    def broken_compile(fn, **kwargs):
+        def run(*args):
+            raise RuntimeError("InvalidCxxCompiler: no working C++ compiler found")
+        return run
+
+    model, tok = model_and_tok
+    ps = prompts(tok)[:2]
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    roll = StaticRollout(copy.deepcopy(model), batch_size=2, max_prompt_length=48, max_new_tokens=6,
+                         pad_token_id=tok.pad_token_id, compile=True)
+    got = roll.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id])
+    assert got == [reference(model, tok, p, 6) for p in ps] and not roll.compiled
+    assert "decoding eagerly" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import sys
 
 from nano_r1.cliargs import ConfigError, make_config, parse_config
 from nano_r1.env import NO_MULTICAST
+from nano_r1.install import check as check_install
 from nano_r1.rundir import RunDir
 from train.config import PRESETS, TrainConfig, default_preset
 
@@ -83,6 +84,7 @@ def main(argv=None) -> int:
     passive_openmp_threads()
     try:
         cfg = parse(argv)
+        check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
         if cfg.num_gpus > 1 and "LOCAL_RANK" not in __import__("os").environ:
             return relaunch_data_parallel(cfg, argv)
         from train.grpo import run

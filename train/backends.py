@@ -2,12 +2,17 @@
 
   unsloth  CUDA + `unsloth` installed: 4-bit base, Unsloth LoRA kernels, vLLM rollouts if vllm is installed
   vllm     CUDA + `vllm` installed: TRL + PEFT with vLLM rollouts in colocate mode
-  fast     CUDA: TRL + PEFT, bf16, rollouts with the LoRA merged, static KV cache and torch.compile
-           (train/rollout.py); also runs eagerly on CPU, for parity checks
-  trl      plain TRL + PEFT; the CPU path (fp32)
-`--backend auto` takes `fast` on CUDA — the fastest measured on the H200 (bench/grpo_step.py: 6.3 s a step for
-the nano-r1 shape vs 9.1 s for TRL's colocated vLLM and 71 s for TRL's default) — and `trl` on CPU; unsloth and
-vllm run when asked for. The choice is printed at start.
+  fast     TRL + PEFT, rollouts with the LoRA merged, static KV cache, each distinct prompt prefilled once
+           (train/rollout.py). CUDA: bf16, torch.compile'd decode. CPU (the default there): fp32 weights and
+           rollouts, bf16 autocast for the log-prob passes where the CPU has bf16 units (AMX / AVX512-BF16), no
+           gradient checkpointing, decode compiled only for runs long enough to repay it, and reference/policy
+           log-probs computing each prompt once per group (train/shared_prefix.py); bench/cpu_step.py measures
+           it against `trl` side by side
+  trl      plain TRL + PEFT (`model.generate` on the PEFT model); fp32 on CPU
+`--backend auto` takes `fast`, on CUDA and on CPU — on CUDA the fastest measured on the H200
+(bench/grpo_step.py: 6.3 s a step for the nano-r1 shape vs 9.1 s for TRL's colocated vLLM and 71 s for TRL's
+default), on CPU 1.8× TRL's own path (bench/cpu_step.py); unsloth, vllm and trl run when asked for. The choice
+is printed at start.
 """
 
 from __future__ import annotations
@@ -26,13 +31,15 @@ def installed(module: str) -> bool:
 class Backend:
     name: str
     device: str  # "cuda" or "cpu"
-    bf16: bool
+    bf16: bool  # bf16 weights (and TRL's bf16)
     gradient_checkpointing: bool
+    autocast_bf16: bool = False  # fp32 weights, TRL's bf16 = autocast of the forward passes (the CPU path)
     grpo_kwargs: dict = field(default_factory=dict)
     peft_in_trainer: bool = True  # False when the backend wraps the model with LoRA itself (Unsloth)
 
     def describe(self) -> str:
-        extra = ", ".join(f"{k}={v}" for k, v in self.grpo_kwargs.items())
+        extra = ", ".join([f"{k}={v}" for k, v in self.grpo_kwargs.items()]
+                          + (["bf16 autocast for log-probs"] if self.autocast_bf16 else []))
         return f"{self.name} on {self.device}" + (f" ({extra})" if extra else "")
 
     def trainer_class(self):
@@ -83,6 +90,13 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def cpu_has_bf16() -> bool:
+    """bf16 matmuls in hardware (AMX or AVX512-BF16); elsewhere bf16 is emulated and slower than fp32."""
+    import torch
+
+    return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+
+
 def choose_backend(requested: str = "auto") -> Backend:
     cuda = cuda_available()
     if requested in ("unsloth", "vllm") and not cuda:
@@ -93,7 +107,7 @@ def choose_backend(requested: str = "auto") -> Backend:
         raise ConfigError("--backend vllm: vllm is not installed (pip install -e '.[gpu]')")
     name = requested
     if requested == "auto":
-        name = "fast" if cuda else "trl"
+        name = "fast"
     if name == "trl":
         return Backend("trl", "cuda" if cuda else "cpu", bf16=cuda, gradient_checkpointing=cuda)
     if name == "unsloth":
@@ -104,5 +118,11 @@ def choose_backend(requested: str = "auto") -> Backend:
         return Backend("vllm", "cuda", bf16=True, gradient_checkpointing=True,
                        grpo_kwargs={"use_vllm": True, "vllm_mode": "colocate",
                                     "vllm_gpu_memory_utilization": 0.3})
-    # On CPU the fast loop runs eagerly (no speed-up): useful to check it against the default path.
-    return Backend("fast", "cuda" if cuda else "cpu", bf16=cuda, gradient_checkpointing=cuda)
+    # On CPU: fp32 weights and rollouts (bf16 rounding would swallow small LoRA deltas in the merged copy, and a
+    # decode step is bound by reading weights: bf16 gained only 1.3x there), but the log-prob passes (8 × ~300
+    # tokens: compute-bound) autocast to bf16 where the CPU has bf16 units: a 576×1536 matmul of 2400 rows ran
+    # 265 → 1437 GFLOP/s on the 2-core AMX machine, a forward of SmolLM2-135M 3x faster — the precision the
+    # CUDA recipe trains in. No gradient checkpointing (memory is not the limit for CPU-sized models).
+    if cuda:
+        return Backend("fast", "cuda", bf16=True, gradient_checkpointing=True)
+    return Backend("fast", "cpu", bf16=False, gradient_checkpointing=False, autocast_bf16=cpu_has_bf16())

@@ -12,57 +12,14 @@ reward through TRL's reward kwargs.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from nano_r1.cliargs import ConfigError
 from nano_r1.tasks import Item
 from nano_r1.tasks.math import GSM8K
+from nano_r1.tasks.synthetic import synthetic
 
 TASK = GSM8K()  # every training dataset is GSM8K-style: the same messages and grader as `eval --suite gsm8k`
-
-
-# --- synthetic GSM8K-style problems -----------------------------------------------------------------
-
-_NAMES = ["Ava", "Ben", "Chloe", "Diego", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jamal", "Kira", "Liam"]
-_ITEMS = [("apples", "basket"), ("stickers", "pack"), ("pencils", "box"), ("cookies", "tray"),
-          ("marbles", "bag"), ("books", "shelf"), ("eggs", "carton"), ("cards", "deck")]
-
-
-def synthetic_problem(rng: random.Random) -> dict:
-    """One multi-step word problem with an exact integer answer (2–4 operations)."""
-    name, other = rng.sample(_NAMES, 2)
-    item, unit = rng.choice(_ITEMS)
-    kind = rng.randrange(4)
-    if kind == 0:
-        n, per, gave, bought = rng.randint(2, 9), rng.randint(3, 12), rng.randint(1, 10), rng.randint(1, 20)
-        q = (f"{name} buys {n} {unit}s of {item} with {per} {item} in each {unit}. {name} gives {gave} {item} "
-             f"to {other} and then finds {bought} more. How many {item} does {name} have now?")
-        a = n * per - gave + bought
-    elif kind == 1:
-        price, n, paid = rng.randint(2, 15), rng.randint(2, 8), 0
-        paid = (price * n // 10 + 1) * 10 + rng.choice([0, 10, 20])
-        q = (f"Each {unit} of {item} costs ${price}. {name} buys {n} {unit}s and pays with ${paid}. "
-             f"How many dollars of change does {name} get?")
-        a = paid - price * n
-    elif kind == 2:
-        per_day, days, share = rng.randint(2, 12), rng.randint(3, 14), rng.choice([2, 3, 4])
-        total = per_day * days * share
-        q = (f"{name} collects {per_day * share} {item} every day for {days} days and splits them equally "
-             f"with {share - 1} friend{'s' if share > 2 else ''}. How many {item} does each person get?")
-        a = total // share
-    else:
-        a0, mult, minus = rng.randint(3, 20), rng.randint(2, 5), rng.randint(1, 9)
-        q = (f"{other} has {a0} {item}. {name} has {mult} times as many {item} as {other}, minus {minus}. "
-             f"How many {item} do they have together?")
-        a = a0 + a0 * mult - minus
-    return {"question": q, "answer": str(a)}
-
-
-def synthetic(n: int, seed: int) -> list[Item]:
-    rng = random.Random(seed)
-    return [Item(f"synthetic-{seed}-{i:05d}", p["question"], p["answer"])
-            for i, p in enumerate(synthetic_problem(rng) for _ in range(n))]
 
 
 def load_items(dataset: str, data_dir: str | None = None, split: str = "train", seed: int = 0,

@@ -1,8 +1,10 @@
-"""GRPOTrainer whose rollouts run on train.rollout (merged LoRA, static cache, compiled decode).
+"""GRPOTrainer whose rollouts run on train.rollout (merged LoRA, static cache, compiled decode on CUDA).
 
-Chosen by `--backend fast` (the default on CUDA without Unsloth/vLLM). Everything but generation —
+Chosen by `--backend fast` (the default on CPU, and on CUDA without Unsloth/vLLM). Everything but generation —
 rewards, advantages, the loss, the optimizer — is TRL's, unchanged. Falls back to TRL's own generation
 for what the fast loop does not implement (top-p/top-k/min-p, repetition penalty, multimodal, tools).
+Without gradient checkpointing (the CPU path) the reference and policy log-prob forwards run each distinct
+prompt once per batch (train/shared_prefix.py); TRL's log-softmax, entropy and loss take the result.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ import time
 from train.trainer import RecordingGRPOTrainer
 
 
+# On a CPU the compiled decode step (inductor, C++) made rollouts of SmolLM2-135M 10–20% faster (~20 ms of a
+# ~110 ms token step on 2 shared cores) but costs ~60 s to compile the first time on a machine and ~15 s once
+# inductor's cache holds it (bench/cpu_step.py --compile): it pays from about this many decode steps in a run
+# (max_steps × max_completion_length) on, so shorter CPU runs decode eagerly.
+CPU_COMPILE_MIN_TOKEN_STEPS = 2500
+
+
 class FastRolloutGRPOTrainer(RecordingGRPOTrainer):
     _policy = None
     _rollout = None
     _synced_step = -1
     rollout_seconds = 0.0  # cumulative, read by bench/grpo_step.py
+    compile_decode: bool | None = None  # None: on CUDA; on CPU for runs of CPU_COMPILE_MIN_TOKEN_STEPS or more
 
     def _fast_supported(self) -> bool:
         a = self.args
@@ -33,14 +43,27 @@ class FastRolloutGRPOTrainer(RecordingGRPOTrainer):
         need_new = self._rollout is None or batch > self._rollout.batch_size or prompt_len > self._rollout.prompt_len
         if need_new:
             max_prompt = max(prompt_len, self.max_prompt_length)
+            compile = self.compile_decode
+            if compile is None:
+                compile = (self.accelerator.device.type == "cuda"
+                           or self.args.max_steps * self.max_completion_length >= CPU_COMPILE_MIN_TOKEN_STEPS)
             self._rollout = StaticRollout(self._policy.model, batch, max_prompt, self.max_completion_length,
-                                          self._tokenizer.pad_token_id)
+                                          self._tokenizer.pad_token_id, compile=compile)
             print(f"[train] fast rollouts: merged LoRA, static cache {batch}×{max_prompt + self.max_completion_length}"
                   f"{', compiled decode (first step compiles)' if self._rollout.compiled else ''}",
                   file=sys.stderr, flush=True)
         if self.state.global_step != self._synced_step:  # weights changed since the last rollout
             self._policy.sync(model)
             self._synced_step = self.state.global_step
+
+    def _get_per_token_logps_and_entropies(self, model, *args, **kwargs):
+        given = [k for k, v in kwargs.items() if k not in ("batch_size", "compute_entropy")
+                 and v is not None and v is not False]  # images, MoE aux loss, ...: TRL's own forward
+        if not given and not self.use_liger_kernel and not self.args.gradient_checkpointing:
+            from train.shared_prefix import SharedPrefixModel
+
+            model = SharedPrefixModel(model)
+        return super()._get_per_token_logps_and_entropies(model, *args, **kwargs)
 
     def fast_rollout_ready(self) -> bool:
         return self._fast_supported()

@@ -150,7 +150,7 @@ def grpo_args(cfg: TrainConfig, backend: Backend, run: RunDir, overrides: dict |
             report_to=[r for r in cfg.report_to.split(",") if r and r != "none"] or "none",
             data_seed=cfg.seed,
             use_cpu=backend.device == "cpu",
-            bf16=backend.bf16,
+            bf16=backend.bf16 or backend.autocast_bf16,
             gradient_checkpointing=backend.gradient_checkpointing if cfg.gradient_checkpointing is None
             else cfg.gradient_checkpointing,
             log_completions=False,  # completions.jsonl is written by train/trainer.py

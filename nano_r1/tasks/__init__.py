@@ -3,6 +3,7 @@ and a version. The same object feeds the training rewards, evaluation during tra
 (where a task is called a suite), so prompt and grader cannot drift apart between training and evaluation.
 
     python -m eval --suite gsm8k,xstest --limit 20 ...      # tasks by name
+    python -m eval --suite synthetic --limit 60 ...         # held-out problems like the tiny preset's (no data)
     python -m eval --suite my_probes.jsonl ...              # or a JSONL file (see nano_r1/tasks/custom.py)
 
 Scoring is a pure function of (reply, reference, meta), so the report can re-score stored replies after a
@@ -19,12 +20,13 @@ from nano_r1.tasks.custom import FileSuite
 from nano_r1.tasks.math import GSM8K, MATH500
 from nano_r1.tasks.reasoning import Reasoning
 from nano_r1.tasks.safety import Uncensored, XSTest
+from nano_r1.tasks.synthetic import Synthetic
 
 __all__ = ["Item", "Metric", "Task", "file_version", "interleave", "registry", "get_task"]
 
 
 def registry() -> dict[str, type[Task]]:
-    return {s.name: s for s in (GSM8K, MATH500, Uncensored, XSTest, Reasoning)}
+    return {s.name: s for s in (GSM8K, MATH500, Uncensored, XSTest, Reasoning, Synthetic)}
 
 
 def get_task(name: str) -> Task:
