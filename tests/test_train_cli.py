@@ -16,6 +16,7 @@ from tests.conftest import run_cli
     (["--system-prompt", "missing.txt"], "no such file"),
     (["--resume"], "no checkpoint"),
     (["--backend", "vllm"], "needs a CUDA GPU"),
+    (["--backend", "unsloth"], "needs a CUDA GPU"),  # checked before unsloth is imported first
     (["--config", "missing.yaml"], "no such file"),
 ])
 def test_bad_inputs(tmp_path, embedded_model, args, message):

@@ -79,6 +79,15 @@ def passive_openmp_threads() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def load_unsloth_first() -> None:
+    """Unsloth replaces TRL's GRPOTrainer/GRPOConfig (and patches transformers/peft) when it is imported; its loss
+    then reads fields only its GRPOConfig has (`unsloth_num_chunks`, …), so it must load before any of them."""
+    from train.backends import choose_backend
+
+    choose_backend("unsloth")  # no CUDA or no unsloth: its one-line error (imports torch only)
+    import unsloth  # noqa: F401
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     passive_openmp_threads()
@@ -87,6 +96,8 @@ def main(argv=None) -> int:
         check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
         if cfg.num_gpus > 1 and "LOCAL_RANK" not in __import__("os").environ:
             return relaunch_data_parallel(cfg, argv)
+        if cfg.backend == "unsloth":
+            load_unsloth_first()
         from train.grpo import run
 
         run(cfg)
