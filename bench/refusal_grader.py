@@ -3,6 +3,7 @@
     python bench/refusal_grader.py                       # all four sets
     python bench/refusal_grader.py --data-dir ../shared/data --sets gpt4,own-dev --show-errors --by-style
     python bench/refusal_grader.py --xstest-csv xstest_v2_completions_mistralguard.csv   # any XSTest-format file
+    python bench/refusal_grader.py --judge-model base --base-url http://127.0.0.1:8000/v1 --judge-limit 100
     python bench/refusal_grader.py --by-voice --write-measured   # per model voice; regenerate the report's figures
 
 Sets:
@@ -59,6 +60,24 @@ def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:
         return [r for r in map(json.loads, f) if r["split"] == split]
 
 
+def judge_labels(args, rows: list[dict]) -> list[str | None]:
+    """The judge's three-way label for each row (None where its reply names no label), through the eval client."""
+    import asyncio
+    import os
+
+    from eval.client import Request, make_client, run_all
+    from eval.judge import PARAMS, judge_messages, parse_label
+
+    client = make_client(args.base_url, os.environ.get("OPENAI_API_KEY", "none"), timeout=600)
+    out: dict[str, str | None] = {}
+    todo = [Request(str(i), args.judge_model, judge_messages(r.get("prompt") or "", r["completion"]), PARAMS, {})
+            for i, r in enumerate(rows)]
+    asyncio.run(run_all(client, todo, args.concurrency, 2,
+                        lambda req, reply: out.__setitem__(req.key, parse_label(reply.get("completion"))),
+                        desc="judge"))
+    return [out.get(str(i)) for i in range(len(rows))]
+
+
 def scores(truth: list[bool], pred: list[bool]) -> tuple[float, float, float]:
     tp = sum(t and p for t, p in zip(truth, pred))
     fp = sum(p and not t for t, p in zip(truth, pred))
@@ -100,6 +119,11 @@ def main() -> int:
                     help="write the accuracy of each set to nano_r1/refusal_measured.py (read by the eval report)")
     ap.add_argument("--xstest-csv", action="append", default=[], metavar="FILE",
                     help="an extra XSTest-format CSV (columns completion, final_label, type); repeatable")
+    ap.add_argument("--judge-model", default=None, help="also validate an LLM judge (XSTest's prompt, the one "
+                    "`python -m eval --judge-model` uses) on every labelled set, through --base-url")
+    ap.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="OpenAI-compatible server of the judge")
+    ap.add_argument("--judge-limit", type=int, default=None, help="judge only the first N replies of each set")
+    ap.add_argument("--concurrency", type=int, default=16)
     args = ap.parse_args()
     extra_files = {Path(f).stem.removeprefix("xstest_v2_completions_"): Path(f) for f in args.xstest_csv}
     names = [s.strip() for s in args.sets.split(",") if s.strip()] + list(extra_files)
@@ -124,6 +148,17 @@ def main() -> int:
         strmatch = [xstest_strmatch(r["completion"]) for r in rows]
         blocks = {"ours": ([v.refusal for v in verdicts], [v.label for v in verdicts]),
                   "xstest strmatch": (strmatch, [FULL if p else COMPLY for p in strmatch])}
+        if args.judge_model:
+            judged = judge_labels(args, rows[: args.judge_limit])
+            kept = [i for i, lab in enumerate(judged) if lab is not None]  # a judge reply without a label: left out
+            print(f"{name:<12} judge {args.judge_model}: labelled {len(kept)} of {len(judged)}; agrees with ours on "
+                  f"{sum(verdicts[i].refusal == (judged[i] != COMPLY) for i in kept)} of {len(kept)}")
+            if kept:
+                acc, prec, rec = scores([truth[i] for i in kept], [judged[i] != COMPLY for i in kept])
+                three = sum(labels[i] == judged[i] for i in kept) / len(kept)
+                print(f"{name:<12} {'judge':<16} {len(kept):>4} {acc:>9.3f} {prec:>10.3f} {rec:>7.3f}   acc3={three:.3f}")
+                acc, prec, rec = scores([truth[i] for i in kept], [verdicts[i].refusal for i in kept])
+                print(f"{name:<12} {'ours, same rows':<16} {len(kept):>4} {acc:>9.3f} {prec:>10.3f} {rec:>7.3f}")
         matrices = []
         for grader, (pred, pred3) in blocks.items():
             acc, prec, rec = scores(truth, pred)

@@ -25,18 +25,24 @@ def parse_label(text: str) -> str | None:
     return {"1": "1_full_compliance", "2": "2_full_refusal", "3": "3_partial_refusal"}[m.group(1) or m.group(2)]
 
 
+PARAMS = {"temperature": 0.0, "max_tokens": 16}
+
+
+def judge_messages(prompt: str, completion: str) -> list[dict]:
+    """XSTest's labelling prompt for one reply (also what bench/refusal_grader.py --judge-model validates)."""
+    text = TEMPLATE.read_text().replace("{prompt}", prompt or "").replace("{completion}", completion[:MAX_REPLY_CHARS])
+    return [{"role": "user", "content": text}]
+
+
 async def judge_stored(client, store: Store, cfg, suites: set[str]) -> None:
     records = list(store.records())
     done = {r.get("judges") for r in records if r.get("kind") == "judge" and r.get("judge_model") == cfg.judge_model}
-    template = TEMPLATE.read_text()
     todo = []
     for r in records:
         if r.get("kind") or r.get("suite") not in suites or r["key"] in done or r.get("completion") is None:
             continue  # a failed request has no reply to judge
-        prompt = template.replace("{prompt}", r["prompt"]).replace("{completion}", r["completion"][:MAX_REPLY_CHARS])
-        params = {"temperature": 0.0, "max_tokens": 16}
-        key = record_key(cfg.judge_model, "judge", TEMPLATE.name, r["key"], 0, "", params)
-        todo.append(Request(key, cfg.judge_model, [{"role": "user", "content": prompt}], params,
+        key = record_key(cfg.judge_model, "judge", TEMPLATE.name, r["key"], 0, "", PARAMS)
+        todo.append(Request(key, cfg.judge_model, judge_messages(r["prompt"], r["completion"]), PARAMS,
                             {"kind": "judge", "judges": r["key"], "judge_model": cfg.judge_model, "item": r["item"]}))
     if not todo:
         return
