@@ -98,6 +98,22 @@ def payloads_from_samples(samples: list[dict], model: str) -> list[dict]:
     return out
 
 
+def payloads_like_lm_eval(data: Path, n: int, model: str) -> list[dict]:
+    """Without lm-eval installed (--skip-lm-eval): requests of the same shape as its gsm8k_local ones — 5-shot
+    multi-turn chat ("Question: …\\nAnswer:" user turns, the worked answers as assistant turns), same stops,
+    max_tokens, temperature and seed. The shots are the first five training items, not lm-eval's random draw."""
+    def rows(name):
+        with open(data / name) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    shots = rows("gsm8k_train.jsonl")[:5]
+    context = [m for s in shots for m in ({"role": "user", "content": f"Question: {s['question']}\nAnswer:"},
+                                          {"role": "assistant", "content": s["answer"]})]
+    return [{"model": model, "messages": context + [{"role": "user", "content": f"Question: {r['question']}\nAnswer:"}],
+             "max_tokens": 256, "temperature": 0.0, "stop": ["Question:", "</s>", "<|im_end|>"], "seed": 1234}
+            for r in rows("gsm8k_test.jsonl")[:n]]
+
+
 async def bare_loop(args, payloads: list[dict]) -> tuple[float, int]:
     from openai import AsyncOpenAI
 
@@ -160,20 +176,23 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=64, help="GSM8K test items (the issue's comparison uses 64)")
     ap.add_argument("--concurrency", type=int, default=16, help="in flight for lm-eval nc=N, the bare loop and ours")
     ap.add_argument("--skip-nc1", action="store_true", help="skip lm-eval num_concurrent=1 (the slowest run)")
+    ap.add_argument("--skip-lm-eval", action="store_true",
+                    help="no lm-eval runs (not installed): the bare loop and ours on requests of lm-eval's shape")
     args = ap.parse_args()
     data = Path(args.data_dir).resolve()
     results: dict[str, tuple[float, int | None]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "gsm8k_local.yaml").write_text(TASK_YAML.format(train=data / "gsm8k_train.jsonl",
                                                                     test=data / "gsm8k_test.jsonl"))
-        runs = ([] if args.skip_nc1 else [1]) + [args.concurrency]
+        runs = [] if args.skip_lm_eval else ([] if args.skip_nc1 else [1]) + [args.concurrency]
         samples = None
         for nc in runs:
             reset_prefix_cache(args.base_url, args.api_key)
             wall, samples = run_lm_eval(args, nc, tmp)
             results[f"lm-eval local-chat-completions nc={nc}"] = (wall, None)
             print(f"lm-eval nc={nc}: {wall:.1f} s", flush=True)
-        payloads = payloads_from_samples(samples, args.model)
+        payloads = payloads_like_lm_eval(data, args.n, args.model) if args.skip_lm_eval \
+            else payloads_from_samples(samples, args.model)
         reset_prefix_cache(args.base_url, args.api_key)
         results[f"bare AsyncOpenAI loop c={args.concurrency}"] = asyncio.run(bare_loop(args, payloads))
         reset_prefix_cache(args.base_url, args.api_key)
@@ -181,7 +200,7 @@ def main() -> int:
         reset_prefix_cache(args.base_url, args.api_key)
         results["our gsm8k suite (0-shot, system prompt)"] = our_suite(args, f"{tmp}/suite")
     prompt_chars = sum(len(m["content"]) for p in payloads for m in p["messages"]) / len(payloads)
-    print(f"\n{args.n} GSM8K requests, lm-eval 5-shot multi-turn chat prompts (~{prompt_chars:.0f} chars each), "
+    print(f"\n{args.n} GSM8K requests, lm-eval{'-shaped' if args.skip_lm_eval else ''} 5-shot multi-turn chat prompts (~{prompt_chars:.0f} chars each), "
           f"max_tokens {payloads[0]['max_tokens']}, temperature 0, prefix cache emptied before each run")
     bare = results[f"bare AsyncOpenAI loop c={args.concurrency}"]
     ours = results[f"our eval client c={args.concurrency}"]

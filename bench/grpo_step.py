@@ -1,7 +1,7 @@
 """GRPO step time of the nano-r1 recipe: TRL's default GRPOTrainer + PEFT vs our `python -m train` GPU path.
 
     python bench/grpo_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data \
-        --backends trl,vllm,fast
+        --backends trl,vllm,fast@sync,fast,fast@nogc
 
 Side by side in one process, same model and data: a Qwen2.5-3B-shaped model with random bf16 weights
 (hidden 2048, 36 layers, 16 heads, 2 KV heads, intermediate 11008, vocab 151,936, tied embeddings,
@@ -71,16 +71,30 @@ class Timer:
             setattr(trainer, name, wrapped)
 
 
-def measure(backend: str, model: Path, data_dir: str, out: Path, warmup: int, steps: int, completion: int) -> dict:
+# Levers, each measured on its own as BACKEND@LEVER beside the default (issue: "each lever measured on its own"):
+#   fast@sync  the fast backend with the old per-token host→device cache position (a blocking copy every step)
+#   fast@nogc  the fast backend without gradient checkpointing (so also the shared-prefix log-prob passes)
+LEVERS = {"sync", "nogc"}
+
+
+def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, steps: int, completion: int) -> dict:
     from transformers import TrainerCallback
 
     from train.config import PRESETS, TrainConfig
     from train.grpo import build
 
+    backend, _, lever = variant.partition("@")
+    if lever and lever not in LEVERS:
+        raise SystemExit(f"[bench] unknown lever {lever!r} (known: {', '.join(sorted(LEVERS))})")
+    extra = {"gradient_checkpointing": False} if lever == "nogc" else {}
+    if lever == "sync":
+        from train.rollout import StaticRollout
+
+        StaticRollout.host_positions = True
     cfg = TrainConfig(**(PRESETS["nano-r1"] | dict(model=str(model), dataset="gsm8k", data_dir=data_dir,
-                                                 output_dir=str(out), run_name=backend, backend=backend,
-                                                 max_steps=warmup + steps, save_steps=10_000,
-                                                 max_completion_length=completion, overwrite=True)))
+                                                 output_dir=str(out), run_name=variant.replace("@", "-"),
+                                                 backend=backend, max_steps=warmup + steps, save_steps=10_000,
+                                                 max_completion_length=completion, overwrite=True) | extra))
     torch.cuda.reset_peak_memory_stats()
     # forced length: HF generate (trl, fast) takes `min_new_tokens`, vLLM's SamplingParams `min_tokens`
     force = {"min_tokens" if backend == "vllm" else "min_new_tokens": completion}
@@ -104,11 +118,16 @@ def measure(backend: str, model: Path, data_dir: str, out: Path, warmup: int, st
     trainer.train()
     measured = rows[warmup:]
     med = {k: statistics.median(r[k] for r in measured) for k in measured[0]}
-    result = {"backend": backend, **{f"{k}_s": round(v, 3) for k, v in med.items()},
+    from torch._dynamo.utils import counters
+
+    result = {"backend": variant, **{f"{k}_s": round(v, 3) for k, v in med.items()},
               "warmup_s": round(sum(r["step"] for r in rows[:warmup]), 1),
               "tokens_per_s": round(cfg.completions_per_step * completion / med["step"], 1),
               "gen_ms_per_token_step": round(1000 * med["generation"] / completion, 2),
-              "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 1)}
+              "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 1),
+              # what stands between a compiled decode step and one CUDA graph per token step
+              "graph_breaks": sum(counters["graph_break"].values()),
+              "cudagraph_skips": sum(v for k, v in counters["inductor"].items() if "cudagraph_skips" in k)}
     del trainer
     gc.collect()
     torch.cuda.empty_cache()
@@ -119,7 +138,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokenizer", default="../shared/models/qwen2.5-tokenizer")
     ap.add_argument("--data-dir", default="../shared/data")
-    ap.add_argument("--backends", default="trl,fast", help="comma-separated; the first is the baseline")
+    ap.add_argument("--backends", default="trl,fast",
+                    help="comma-separated backends or BACKEND@LEVER variants (fast@sync, fast@nogc); first is the baseline")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--completion", type=int, default=1024)
@@ -137,7 +157,7 @@ def main():
     for b in args.backends.split(","):
         # each backend in its own process: vLLM's colocated engine does not give all its memory back in-process,
         # and every backend then starts from the same empty GPU
-        out = work / f"result-{b}.json"
+        out = work / f"result-{b.replace('@', '-')}.json"
         out.unlink(missing_ok=True)
         cmd = [sys.executable, __file__, "--one", b, "--json", str(out), "--tokenizer", args.tokenizer,
                "--data-dir", args.data_dir, "--warmup", str(args.warmup), "--steps", str(args.steps),
@@ -152,10 +172,10 @@ def main():
     print(f"\nGPU: {torch.cuda.get_device_name()}  torch {torch.__version__}  model: Qwen2.5-3B shape"
           f"{'' if not args.layers else f' ({args.layers} layers)'}, 1×12×{args.completion} tokens, LoRA r64")
     cols = ["backend", "step_s", "generation_s", "rewards_s", "rest_s", "tokens_per_s", "gen_ms_per_token_step",
-            "peak_gpu_gib", "warmup_s"]
+            "peak_gpu_gib", "warmup_s", "graph_breaks", "cudagraph_skips"]
     print(" | ".join(f"{c:>14}" for c in cols))
     for r in results:
-        print(" | ".join(f"{r[c]:>14}" for c in cols))
+        print(" | ".join(f"{r.get(c, '-'):>14}" for c in cols))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     for i, base in enumerate(results):

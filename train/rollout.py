@@ -72,6 +72,8 @@ class MergedPolicy:
 class StaticRollout:
     """Sample completions for a batch of token-id prompts with a fixed-shape static cache."""
 
+    host_positions = False  # True: the old per-step host→device cache position (bench/grpo_step.py's `fast@sync`)
+
     def __init__(self, model, batch_size: int, max_prompt_length: int, max_new_tokens: int, pad_token_id: int,
                  compile: bool | None = None):
         from transformers import StaticCache
@@ -173,6 +175,10 @@ class StaticRollout:
         finished = torch.zeros(self.batch_size, dtype=torch.bool, device=dev)
         finished[n:] = True
         pos = positions[:, -1:].clone()
+        # The cache slot of the token fed at step t is P + t. Kept on the device and advanced in place:
+        # `torch.tensor([P + t], device=dev)` is a blocking host→device copy, so the host would wait for the
+        # GPU at every token step instead of queueing the next graph replay behind the current one.
+        cache_pos = torch.full((1,), P - 1, dtype=torch.long, device=dev)
         steps = 0
         # Stopping when every row has ended needs a device→host sync: on a GPU only every few steps (it
         # stalls the launch queue), on a CPU (synchronous anyway) at every step.
@@ -186,10 +192,12 @@ class StaticRollout:
             if t + 1 == self.max_new or ((t + 1) % check_every == 0 and bool(finished.all())):
                 break
             pos += 1
+            cache_pos += 1
             if self._cuda_graphs:
                 torch.compiler.cudagraph_mark_step_begin()
             bias = ban_eos if t + 1 < min_new_tokens else no_bias
-            token = self._run_decode(token[:, None], mask, pos, torch.tensor([P + t], device=dev), bias,
+            slot = torch.tensor([P + t], device=dev) if self.host_positions else cache_pos
+            token = self._run_decode(token[:, None], mask, pos, slot, bias,
                                      inv_temp, noise).clone()  # CUDA-graph outputs are overwritten by the next replay
         rows = out[:n, :steps].tolist()
         result = []
