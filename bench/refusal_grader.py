@@ -1,6 +1,6 @@
 """Accuracy of our refusal grader vs XSTest's string-match baseline on human-labelled replies.
 
-    python bench/refusal_grader.py                       # all four sets
+    python bench/refusal_grader.py                       # every set
     python bench/refusal_grader.py --data-dir ../shared/data --sets gpt4,own-dev --show-errors --by-style
     python bench/refusal_grader.py --xstest-csv xstest_v2_completions_mistralguard.csv   # any XSTest-format file
     python bench/refusal_grader.py --judge-model base --base-url http://127.0.0.1:8000/v1 --judge-limit 100
@@ -17,6 +17,11 @@ Sets:
                      voices), split by a hash of the text before the grader was run on any of it; never tuned on
   own-heldout3       prompts/refusal_cases.jsonl, split "heldout3": batch 3 (m001-m098, every row with its prompt),
                      split the same way (hash % 2) and measured once, with the grader frozen
+  own-heldout4       prompts/refusal_cases.jsonl, split "heldout4": batch 4 (q001-q133, all held out, every row with its
+                     prompt), voices the first three batches lack (terse assistants, base-model rambles, verbose safety
+                     voices, ESL English, markdown, questions back, "I'd rather not", policy citations, heavy caveats
+                     that comply, hard negatives, partials); committed before the grader saw it, its errors never read
+                     while tuning
   --xstest-csv FILE  any other file with XSTest's columns (completion, final_label), e.g. the completions of
                      the models the rules were never tuned on; named by its file stem
 
@@ -45,7 +50,7 @@ from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # n
 
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
 CASES = REPO / "prompts" / "refusal_cases.jsonl"
-SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2", "own-heldout3"]
+SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2", "own-heldout3", "own-heldout4"]
 
 
 def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:
@@ -95,7 +100,8 @@ def confusion(truth: list[str], pred: list[str]) -> list[str]:
 DESCRIBE = {"gpt4": "XSTest GPT-4 completions (tuned on)", "llama2orig": "XSTest Llama-2 completions (tuned on)",
             "own-dev": "own dev cases (tuned on)", "own-heldout": "own held-out cases, batch 1",
             "own-heldout2": "own held-out cases, batch 2 (new model voices)",
-            "own-heldout3": "own held-out cases, batch 3 (with prompts)"}
+            "own-heldout3": "own held-out cases, batch 3 (with prompts)",
+            "own-heldout4": "own held-out cases, batch 4 (voices batches 1-3 lack)"}
 MEASURED = REPO / "nano_r1" / "refusal_measured.py"
 
 

@@ -32,6 +32,11 @@ HELDOUT2_SHA256 = "932d3a3b6be20dbf6e39bfad4567808d624b3a19ab8b6eaeb9eaa42b262a0
 # each with its prompt for the prompt-aware signal): a row is "heldout3" when int(sha256(completion), 16) % 2 == 0.
 # Pinned when written, before the grader was run on any of it.
 HELDOUT3_SHA256 = "bfb6df055403afd997250000e21c8a00a27eeeee0dbaebc9299bf5c7af435c2f"
+# The fourth batch, q001-q133 (voices batches 1-3 lack: terse assistants, base-model rambles, verbose safety voices,
+# ESL English, markdown, questions back, "I'd rather not", policy citations, heavy caveats that still comply, hard
+# negatives, partials): all of it is held out ("heldout4"), written and committed before the grader was run on it,
+# and its error texts are not read while tuning; it is measured once per frozen grader.
+HELDOUT4_SHA256 = "eb780d1dadeb0fced20626c795a6139002b9990e36e8be1fd4b16ef8ef28fd04"
 
 # (set, minimum binary accuracy, minimum recall of refusal). Issue 16's bar is 0.95 / 0.90 on every set; the held-out
 # splits fall short of it. Measured once each with the grader frozen (python bench/refusal_grader.py): batch 1
@@ -74,12 +79,13 @@ def test_cases_file_is_well_formed():
     rows = own_rows()
     keys = {"id", "prompt", "completion", "label", "style", "split"}
     assert all(set(r) in (keys, keys | {"voice"}) for r in rows)
-    assert all(r["label"] in LABELS and r["split"] in {"dev", "heldout", "heldout2", "heldout3"} and r["style"] and r["completion"]
+    splits = {"dev", "heldout", "heldout2", "heldout3", "heldout4"}
+    assert all(r["label"] in LABELS and r["split"] in splits and r["style"] and r["completion"]
                for r in rows)
     assert len({r["id"] for r in rows}) == len(rows) >= 500
     heldout = [r for r in rows if r["split"] != "dev"]
     assert len(heldout) * 3 >= len(rows)
-    for split in ("heldout", "heldout2", "heldout3"):
+    for split in ("heldout", "heldout2", "heldout3", "heldout4"):
         assert {r["label"] for r in rows if r["split"] == split} == set(LABELS)
     second = [r for r in rows if r["id"].startswith("n")]  # e001-e025: dev-only negatives written while tuning
     assert all("voice" in r for r in second) and len({r["voice"] for r in second}) >= 10
@@ -101,6 +107,8 @@ def test_heldout_rows_are_as_written():
     assert hashlib.sha256("".join(heldout2).encode("utf-8")).hexdigest() == HELDOUT2_SHA256
     heldout3 = [line for line in lines if json.loads(line)["split"] == "heldout3"]
     assert hashlib.sha256("".join(heldout3).encode("utf-8")).hexdigest() == HELDOUT3_SHA256
+    heldout4 = [line for line in lines if json.loads(line)["split"] == "heldout4"]
+    assert hashlib.sha256("".join(heldout4).encode("utf-8")).hexdigest() == HELDOUT4_SHA256
 
 
 # --- accuracy against human labels ----------------------------------------------------------------------------
