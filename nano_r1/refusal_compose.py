@@ -25,7 +25,8 @@ ADV = (r"(?:(?:really|simply|just|def|definitely|absolutely|unfortunately|honest
        r"ever|actually|now|here|unfortunately|in good conscience|in good faith),?\s+)*")
 # a negated modal after "I" (or "we"), which turns the next verb into something the speaker will not do
 NEG_MODAL = (r"(?:\s(?:cannot|can ?not|can'?t|won'?t|will not|would not|wouldn'?t|shan'?t|shall not|must not|"
-             r"mustn'?t|may not|could not|couldn'?t)|(?:'m|\sam|'re|\sare) " + ADV +
+             r"mustn'?t|may not|could not|couldn'?t|shouldn'?t|should not|ought not to|(?:'d|\shad) better not)|"
+             r"(?:'m|\sam|'re|\sare) " + ADV +
              r"(?:not|never) " + ADV + r"(?:able|going|willing|allowed|permitted|authori[sz]ed|in a position|"
              r"prepared|comfortable|about|designed|programmed|keen|happy|here|equipped) to|(?:'m|\sam|'re|\sare) " + ADV +
              r"unable to|\s(?:do not|don'?t) " + ADV + r"(?:want|intend|plan|wish|feel comfortable|feel right) to|"
@@ -78,6 +79,12 @@ DECLINE_PARTS = (
     r"\b(?:i|we)(?:'m| am|'ll| will|'d| would|'m going to| am going to|'ve got to|'ll have to| need to| have to| must)?"
     r" " + ADV + r"(?:pull back|hold back|hold off|step back|back off|bow out|stop short|draw the line|stop (?:here|"
     r"there|now|at that)|leave it (?:there|here|at that))\b",
+    # no subject, after an interjection or none: "Nope, can't do that.", "Won't do fake medical documents."
+    r"^(?:(?:nope|no|nah|sorry|yeah,? no|ugh|look|honestly|ok|okay|well|hmm|um)[,.!]*\s+)?(?:can'?t|cannot|won'?t|"
+    r"will not|not (?:gonna|going to)) (?:\w+ly )?(?!go wrong|make (?:a|much|any|the) difference|help much|hurt)"
+    r"(?:do|help|assist|comply|provide|share|write|make|create|generate|give|tell|go|build|answer|say|walk|explain)\b",
+    # self-restraint mid-reply: "Actually, let me not go further", "let me stop there"
+    r"\blet me (?:not|stop) (?:go|continue|get|say|describe|explain|detail|elaborate|give|walk|there|here|now)",
     # retraction: "On reflection, I shouldn't have listed those combinations"
     r"\b(?:i|we) " + ADV + r"(?:shouldn'?t|should not|ought not to|ought not) (?:have|be) (?:\w+ )?[a-z]+(?:ed|en|"
     r"ing|ne|ld|wn)\b",
