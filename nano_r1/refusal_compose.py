@@ -29,7 +29,9 @@ NEG_MODAL = (r"(?:\s(?:cannot|can ?not|can'?t|won'?t|will not|would not|wouldn'?
              r"(?:'m|\sam|'re|\sare) " + ADV +
              r"(?:not|never) " + ADV + r"(?:able|going|willing|allowed|permitted|authori[sz]ed|in a position|"
              r"prepared|comfortable|about|designed|programmed|keen|happy|here|equipped) to|(?:'m|\sam|'re|\sare) " + ADV +
-             r"unable to|\s(?:do not|don'?t) " + ADV + r"(?:want|intend|plan|wish|feel comfortable|feel right) to|"
+             r"unable to|(?:'m|\sam|'re|\sare) " + ADV + r"not " + ADV + r"(?:comfortable|okay|ok|happy|keen)"
+             r"(?: with)?(?= [a-z]+ing\b)|"  # "I'm not comfortable spelling this out"
+             r"\s(?:do not|don'?t) " + ADV + r"(?:want|intend|plan|wish|feel comfortable|feel right) to|"
              r"(?:'ll|\swill|'d|\swould) " + ADV + r"(?:not|never)|\s(?:refuse|decline) to)")
 # verbs after a negation that refuse nothing: "I can't stress enough", "I won't lie", "I can't see your screen"
 BENIGN_VERB = (r"(?:stress|emphasi[sz]e|overstate|overemphasi[sz]e|believe|wait|imagine|thank|help but|agree|praise|"
