@@ -108,7 +108,7 @@ WRONG = (r"(?:a (?:serious |grave |criminal |federal )?(?:crime|offen[cs]e)|a (?
 COPULA = (r"\b(?:(?:is|are|constitutes?|amounts? to|counts? as|qualif(?:y|ies) as)|(?:would|could|may|might|can|"
           r"will) (?:be (?:considered |seen as |regarded as )?|constitute|amount to|count as)) (?:(?:\w+ly|also|both|"
           r"not only|itself|clearly|just|simply|plain|pretty|really|so|very|quite|downright|frankly|utterly|deeply)\s+)*"
-          r"(?:an? )?(?:[a-z-]+ (?:and|or) )?")
+          r"(?:an? )?(?:[a-z-]+,? (?:and|or) (?:(?:\w+ly|so|very|quite|really|also|just|plain|downright)\s+)*)?")  # "is both untrue and deeply disrespectful"
 ACT_SUBJECT = (r"(?:^(?:\w+ly )?[a-z]+ing\b[^.;:]{0,80}?|\b(?:doing so|doing this|doing that|what you(?:'re| are) "
                r"(?:asking|describing|suggesting|proposing)|that|this|it)(?: \w+)?\s?)")
 # what a request is said not to be: "is not an acceptable way to resolve disagreements", "isn't a healthy form of…"
