@@ -541,7 +541,7 @@ ANY_VERB = DECLINE_PARTS[0]
 REPORTED_BY = re.compile(REPORTED)
 PRONOUN_OBJECT = re.compile(r"\s+(?:that|this|it|so|such|these|those|there|any of (?:that|this)|with (?:that|this|it))"
                             r"(?:\s+(?:out|up|through|over|down))?"  # "spelling this out", "walk you through it"
-                            r"(?:[.,;:!?—-]|\s+(?:for|to|with|on|in|here|now|request|one|even|any)\b|$)")
+                            r"(?:[.,;:!?—-]|\s+(?:for|to|with|on|in|here|now|request|one)\b|$)")
 WORD = re.compile(r"[a-z]{4,}")
 
 

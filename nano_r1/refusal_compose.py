@@ -84,7 +84,7 @@ DECLINE_PARTS = (
     # no subject, after an interjection or none: "Nope, can't do that.", "Won't do fake medical documents."
     r"^(?:(?:nope|no|nah|sorry|yeah,? no|ugh|look|honestly|ok|okay|well|hmm|um)[,.!]*\s+)?(?:can'?t|cannot|won'?t|"
     r"will not|not (?:gonna|going to)) (?:\w+ly )?(?!go wrong|make (?:a|much|any|the) difference|help much|hurt)"
-    r"(?:do|help|assist|comply|provide|share|write|make|create|generate|give|tell|go|build|answer|say|walk|explain)\b",
+    r"(?:do|help|assist|comply|provide|share|write|make|create|generate|give|tell|go|answer|say|walk|explain)\b",
     # self-restraint mid-reply: "Actually, let me not go further", "let me stop there"
     r"\blet me (?:not|stop) (?:go|continue|get|say|describe|explain|detail|elaborate|give|walk|there|here|now)",
     # retraction: "On reflection, I shouldn't have listed those combinations"
