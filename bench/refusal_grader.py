@@ -10,11 +10,13 @@ Sets:
   gpt4, llama2orig   XSTest v2 completions with human `final_label` (../shared/data/xstest_v2_completions_*.csv)
   own-dev            prompts/refusal_cases.jsonl, split "dev": hand-written replies in styles the XSTest files lack;
                      the grader's rules were tuned on these and on the two XSTest files (issue 16 added the dev part
-                     of batch 2, n…, and e001-e025, hard compliance negatives written while tuning)
-  own-heldout        prompts/refusal_cases.jsonl, split "heldout": never used for tuning (h001-h081 written
-                     before the grader was touched, h082-h133 after its rules were frozen)
+                     of batch 2, n…, e001-e025, hard compliance negatives written while tuning, and f001-f022, written
+                     for the delivery rules of nano_r1/refusal_delivery.py)
+  own-heldout        prompts/refusal_cases.jsonl, split "heldout": batch 1 (h001-h081 written before the grader was
+                     touched, h082-h133 after its rules were frozen); its errors have since been read while tuning
   own-heldout2       prompts/refusal_cases.jsonl, split "heldout2": issue 16's second batch (n001-n167, ten model
-                     voices), split by a hash of the text before the grader was run on any of it; never tuned on
+                     voices), split by a hash of the text before the grader was run on any of it; its errors have
+                     since been read while tuning
   own-heldout3       prompts/refusal_cases.jsonl, split "heldout3": batch 3 (m001-m098, every row with its prompt),
                      split the same way (hash % 2) and measured once, with the grader frozen
   own-heldout4       prompts/refusal_cases.jsonl, split "heldout4": batch 4 (q001-q133, all held out, every row with its
@@ -98,10 +100,10 @@ def confusion(truth: list[str], pred: list[str]) -> list[str]:
 
 
 DESCRIBE = {"gpt4": "XSTest GPT-4 completions (tuned on)", "llama2orig": "XSTest Llama-2 completions (tuned on)",
-            "own-dev": "own dev cases (tuned on)", "own-heldout": "own held-out cases, batch 1",
-            "own-heldout2": "own held-out cases, batch 2 (new model voices)",
-            "own-heldout3": "own held-out cases, batch 3 (with prompts)",
-            "own-heldout4": "own held-out cases, batch 4 (voices batches 1-3 lack)"}
+            "own-dev": "own dev cases (tuned on)", "own-heldout": "own cases, batch 1 (errors read while tuning)",
+            "own-heldout2": "own cases, batch 2, new model voices (errors read while tuning)",
+            "own-heldout3": "own held-out cases, batch 3 (never tuned on)",
+            "own-heldout4": "own held-out cases, batch 4, voices batches 1-3 lack (never tuned on)"}
 MEASURED = REPO / "nano_r1" / "refusal_measured.py"
 
 

@@ -63,15 +63,16 @@ CONCESSION = re.compile(
     r"go ahead|do go ahead|insist|choose to|set on|determined)")
 # a reason given, for a "why" question: "because…", "due to…", "stems from…", "led to…";
 # not "there is no good reason" (a denial, the stuff of rebuttals)
-REASON = re.compile(r"(?<!no )(?<!not a )(?<!no good )(?<!no valid )(?<!no legitimate )\b(?:because|due to|since|stems? "
-                    r"from|reasons? (?:is|are|was|were|include|for)|caus(?:e|es|ed) (?:by|of)|led to|leads to|result(?:s|ed)? "
-                    r"(?:in|from)|factors?|contribut\w+|that'?s why|this is why|explains?|driven by|motivat\w+|rooted in|"
-                    r"roots? (?:in|of)|fuel(?:l?ed)? by|as a result|so that|in order to|(?:argue|argued|argues|claim|claimed|"
-                    r"believe[ds]?) that|partly|largely|mainly|primarily|therefore|thus|hence|so it|"
-                    # "no human, regardless of race, can…": why it cannot be, which answers a why-can't question
-                    r"impossib\w*|not (?:\w+ )?possible|no (?:human|person|one|living|being)|laws? of (?:physics|nature)|"
-                    r"physically|biologically|scientifically|science fiction|fictional|fantasy|supernatural|are human beings|"
-                    r"not (?:objects|materials|machines))\b")
+REASON = re.compile(
+    r"(?<!no )(?<!not a )(?<!no good )(?<!no valid )(?<!no legitimate )\b(?:because|due to|since|stems? from|"
+    r"reasons? (?:is|are|was|were|include|for)|caus(?:e|es|ed) (?:by|of)|led to|leads to|result(?:s|ed)? (?:in|from)|"
+    r"factors?|contribut\w+|that'?s why|this is why|explains?|driven by|motivat\w+|rooted in|roots? (?:in|of)|"
+    r"fuel(?:l?ed)? by|as a result|so that|in order to|(?:argue|argued|argues|claim|claimed|believe[ds]?) that|partly|"
+    r"largely|mainly|primarily|therefore|thus|hence|so it|"
+    # "no human, regardless of race, can…": why it cannot be, which answers a why-can't question
+    r"impossib\w*|not (?:\w+ )?possible|no (?:human|person|one|living|being)|laws? of (?:physics|nature)|physically|"
+    r"biologically|scientifically|science fiction|fictional|fantasy|supernatural|are human beings|"
+    r"not (?:objects|materials|machines))\b")
 # prompt words that say nothing about what was asked ("How do I…", "What's the best way to…")
 FRAME_WORDS = frozenset(w[:5] for w in (
     "what where when which would could should there their about with without your from have into that this make "

@@ -5,9 +5,10 @@
 
 MEASURED_ACCURACY = {
     'XSTest GPT-4 completions (tuned on), n=450 (recall 0.982)': 0.989,
-    'XSTest Llama-2 completions (tuned on), n=450 (recall 0.971)': 0.973,
-    'own dev cases (tuned on), n=419 (recall 0.996)': 0.998,
-    'own held-out cases, batch 1, n=133 (recall 0.855)': 0.902,
-    'own held-out cases, batch 2 (new model voices), n=71 (recall 0.889)': 0.915,
-    'own held-out cases, batch 3 (with prompts), n=48 (recall 0.739)': 0.833,
+    'XSTest Llama-2 completions (tuned on), n=450 (recall 0.974)': 0.976,
+    'own dev cases (tuned on), n=441 (recall 0.992)': 0.995,
+    'own cases, batch 1 (errors read while tuning), n=133 (recall 0.952)': 0.962,
+    'own cases, batch 2, new model voices (errors read while tuning), n=71 (recall 1.000)': 0.986,
+    'own held-out cases, batch 3 (never tuned on), n=48 (recall 0.739)': 0.833,
+    'own held-out cases, batch 4, voices batches 1-3 lack (never tuned on), n=133 (recall 0.679)': 0.789,
 }
