@@ -94,7 +94,8 @@ def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, st
     cfg = TrainConfig(**(PRESETS["nano-r1"] | dict(model=str(model), dataset="gsm8k", data_dir=data_dir,
                                                  output_dir=str(out), run_name=variant.replace("@", "-"),
                                                  backend=backend, max_steps=warmup + steps, save_steps=10_000,
-                                                 max_completion_length=completion, overwrite=True) | extra))
+                                                 max_completion_length=completion, overwrite=True,
+                                                 eval_every=0) | extra))  # in-training eval is not the step
     torch.cuda.reset_peak_memory_stats()
     # forced length: HF generate (trl, fast) takes `min_new_tokens`, vLLM's SamplingParams `min_tokens`
     force = {"min_tokens" if backend == "vllm" else "min_new_tokens": completion}

@@ -74,6 +74,23 @@ def test_sampling_respects_min_new_tokens_and_temperature(model_and_tok):
     assert len({tuple(o) for o in out}) > 1  # sampled, not greedy
 
 
+def test_device_cache_position_samples_what_the_host_one_did(model_and_tok, monkeypatch):
+    """The cache slot kept on the device (no blocking copy per token step) feeds the model the same positions:
+    with the same seed, sampled completions are token for token those of the old host-built slot."""
+    from train.rollout import StaticRollout
+
+    model, tok = model_and_tok
+    ps = prompts(tok)[:2] * 2
+    roll = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=12,
+                         pad_token_id=tok.pad_token_id)
+    runs = []
+    for host in (False, True):
+        monkeypatch.setattr(StaticRollout, "host_positions", host)
+        torch.manual_seed(0)
+        runs.append(roll.generate(ps, temperature=1.0, eos_token_ids=[tok.eos_token_id], min_new_tokens=12))
+    assert runs[0] == runs[1] and len({tuple(o) for o in runs[0]}) > 1
+
+
 def test_merged_policy_tracks_lora(model_and_tok):
     from peft import LoraConfig, get_peft_model
 
