@@ -43,12 +43,13 @@ def make_model(folder: Path, tokenizer: str, layers: int | None) -> Path:
     shape = QWEN_3B | ({"num_hidden_layers": layers} if layers else {})
     config = Qwen2Config(**shape, bos_token_id=151643, eos_token_id=151645, pad_token_id=151643)
     torch.manual_seed(0)
-    with torch.device("cuda"):
+    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):  # CPU: smoke runs of bench/decode_step.py
         model = Qwen2ForCausalLM(config).to(torch.bfloat16)
     model.save_pretrained(folder)
     AutoTokenizer.from_pretrained(tokenizer).save_pretrained(folder)
     del model
-    torch.cuda.empty_cache()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     return folder
 
 
