@@ -98,3 +98,6 @@ def test_cpu_picks_the_fast_backend_without_checkpointing(monkeypatch):
     assert b.autocast_bf16 == backends.cpu_has_bf16()  # fp32 weights; bf16 log-prob passes on AMX CPUs
     assert b.trainer_class().__name__ == "FastRolloutGRPOTrainer"
     assert backends.choose_backend("trl").name == "trl"
+    # auto says why it chose; an explicit choice says nothing of the kind
+    assert "auto: the fastest measured on CPU" in b.describe()
+    assert "auto:" not in backends.choose_backend("fast").describe()

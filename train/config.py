@@ -50,7 +50,7 @@ class TrainConfig:
     # how
     num_gpus: int = field(default=1, metadata={"help": "data-parallel GPUs: re-launches itself with `accelerate "
                                                "launch --num_processes N`; the global batch stays the same"})
-    backend: str = field(default="auto", metadata={"help": "auto picks fast (measured fastest on CUDA and CPU)",
+    backend: str = field(default="auto", metadata={"help": "auto picks fast (measured fastest on CUDA and CPU) and says why",
                                                    "choices": BACKENDS})
     num_generations: int = field(default=12, metadata={"help": "completions per prompt (the GRPO group)"})
     prompts_per_step: int = field(default=1, metadata={"help": "prompts per optimizer step"})
