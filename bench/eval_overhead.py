@@ -200,7 +200,8 @@ def main() -> int:
         reset_prefix_cache(args.base_url, args.api_key)
         results["our gsm8k suite (0-shot, system prompt)"] = our_suite(args, f"{tmp}/suite")
     prompt_chars = sum(len(m["content"]) for p in payloads for m in p["messages"]) / len(payloads)
-    print(f"\n{args.n} GSM8K requests, lm-eval{'-shaped' if args.skip_lm_eval else ''} 5-shot multi-turn chat prompts (~{prompt_chars:.0f} chars each), "
+    shape = "lm-eval-shaped" if args.skip_lm_eval else "lm-eval"
+    print(f"\n{args.n} GSM8K requests, {shape} 5-shot multi-turn chat prompts (~{prompt_chars:.0f} chars each), "
           f"max_tokens {payloads[0]['max_tokens']}, temperature 0, prefix cache emptied before each run")
     bare = results[f"bare AsyncOpenAI loop c={args.concurrency}"]
     ours = results[f"our eval client c={args.concurrency}"]

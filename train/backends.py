@@ -42,7 +42,8 @@ class Backend:
     def describe(self) -> str:
         extra = ", ".join([f"{k}={v}" for k, v in self.grpo_kwargs.items()]
                           + (["bf16 autocast for log-probs"] if self.autocast_bf16 else []))
-        return f"{self.name} on {self.device}" + (f" ({extra})" if extra else "") + (f"; {self.why}" if self.why else "")
+        said = f"{self.name} on {self.device}" + (f" ({extra})" if extra else "")
+        return said + (f"; {self.why}" if self.why else "")
 
     def trainer_class(self):
         """The GRPOTrainer subclass for this backend (imported here, so trainer and fast import no backend)."""
