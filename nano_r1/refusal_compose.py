@@ -15,7 +15,8 @@ Each cue is a grammar of a stance rather than a phrase:
   REDIRECT_PARTS   frames that put something else in place of the answer ("the best move is", "it's usually more
                    productive to", "consider speaking with", "maybe just ask")
   EMPATHY          openers that sympathise and answer nothing ("ugh, that sucks", "it's understandable to feel")
-They are strings; refusal.py compiles them into its pattern families, so this module imports nothing.
+They are strings; nano_r1/refusal_cues.py compiles them into its pattern families, so this module imports
+nothing.
 """
 
 from __future__ import annotations
