@@ -148,10 +148,13 @@ def fmt(r: dict) -> str:
     return f"{r['value']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}] (n={r['n']})"
 
 
-def failure_lines(failures: list[dict]) -> list[str]:
-    """The requests the server refused (stored with its reason), counted per model × suite: in no metric."""
+def failure_lines(failures: list[dict], models: list[str]) -> list[str]:
+    """The requests the server refused (stored with its reason), counted per model × suite: in no metric.
+    In the order of --models, then suite and item, not of arrival (which concurrency makes vary run to run)."""
     if not failures:
         return []
+    rank = {m: i for i, m in enumerate(models)}
+    failures = sorted(failures, key=lambda r: (rank.get(r["model"], len(rank)), r["model"], r["suite"], str(r["item"])))
     counts: dict[tuple[str, str], int] = {}
     for r in failures:
         counts[r["model"], r["suite"]] = counts.get((r["model"], r["suite"]), 0) + 1
@@ -225,7 +228,7 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
            f"(`store.jsonl`)" + (f", {len(failures)} failed" if failures else "") + ". Intervals are 95% Wilson "
            "intervals" + (" (samples of one item are not independent, so they are too narrow)" if cfg.samples > 1
                           else "") + ".", ""]
-    md += failure_lines(failures)
+    md += failure_lines(failures, cfg.models)
     if unpaired:
         md += [f"> **Same items for every model:** {sum(unpaired.values())} stored repl(ies) whose item the other "
                "model(s) have no reply for are left out (" + ", ".join(f"{s} {n}" for s, n in unpaired.items())
