@@ -196,7 +196,16 @@ def test_report_from_a_store(tmp_path, data_dir):
     assert float(rows["nano-r1", "xstest", "refusal_rate_unsafe"]["value"]) == 0.0
     for png in ["metrics.png", "lengths.png", "cards/gsm8k-1.png", "cards/xstest-2.png"]:
         assert (out / png).stat().st_size > 10_000
-    assert "summary.csv" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "summary.csv" in report and "Incomplete" not in report
+
+    # an interrupted run: the report says the figures are not the whole suite's yet
+    records = [json.loads(x) for x in (out / "store.jsonl").read_text().splitlines()]
+    (out / "store.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:-3]))
+    proc = run_cli("eval", "--suite", "gsm8k,xstest", "--limit", "4", "--max-tokens", "64", "--data-dir",
+                   str(data_dir), "--output-dir", str(out), "--report-only", "--cards", "0", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"**Incomplete:** 3 of {len(records)} replies are not stored yet" in (out / "report.md").read_text()
 
 
 def one_error_line(proc) -> str:
