@@ -102,9 +102,10 @@ def payloads_like_lm_eval(data: Path, n: int, model: str) -> list[dict]:
     """Without lm-eval installed (--skip-lm-eval): requests of the same shape as its gsm8k_local ones — 5-shot
     multi-turn chat ("Question: …\\nAnswer:" user turns, the worked answers as assistant turns), same stops,
     max_tokens, temperature and seed. The shots are the first five training items, not lm-eval's random draw."""
+    from nano_r1.tasks.sources import read_jsonl
+
     def rows(name):
-        with open(data / name) as f:
-            return [json.loads(line) for line in f if line.strip()]
+        return read_jsonl(data / name, ("question", "answer"))
 
     shots = rows("gsm8k_train.jsonl")[:5]
     context = [m for s in shots for m in ({"role": "user", "content": f"Question: {s['question']}\nAnswer:"},

@@ -38,7 +38,6 @@ class Backend:
     peft_in_trainer: bool = True  # False when the backend wraps the model with LoRA itself (Unsloth)
     why: str = ""  # set when --backend auto chose it
 
-
     def describe(self) -> str:
         extra = ", ".join([f"{k}={v}" for k, v in self.grpo_kwargs.items()]
                           + (["bf16 autocast for log-probs"] if self.autocast_bf16 else []))
