@@ -1,15 +1,21 @@
 """Where a fast-rollout token step goes: the decode loop of train/rollout.py alone, no training, and a profile.
 
-    python bench/decode_step.py --tokenizer ../shared/models/qwen2.5-tokenizer [--variants device,sync] [--profile]
-    python bench/decode_step.py --layers 1 --new-tokens 8 --repeats 1      # a smoke run (also on a CPU)
+    python bench/decode_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --variants device,sync,fullgraph,nographs,autotune --profile
+    python bench/decode_step.py --layers 1 --new-tokens 8 --repeats 1 --compile   # a smoke run (also on a CPU)
 
 The Qwen2.5-3B-shaped random bf16 model of bench/grpo_step.py, 12 rows of one 200-token prompt, --new-tokens
 forced (EOS banned), temperature 1. Per variant: ms per token step, the median of --repeats generations after a
-warm-up that compiles (`device`: the cache position kept on the device, the default; `sync`: the old blocking
-host→device copy each step). With --profile, one more generation runs under torch.profiler: the top operators by
+warm-up that compiles. Variants (each a lever measured on its own; all but `sync` compile afresh):
+  device      the default loop: cache position kept on the device, `torch.compile(mode="reduce-overhead")`
+  sync        the old blocking host→device copy of the cache position at each step
+  fullgraph   the same compile with fullgraph=True: if the decode step has a graph break, this fails and prints why
+  nographs    inductor's default mode (no CUDA graphs): what the graphs save, i.e. what launching costs
+  autotune    mode="max-autotune": CUDA graphs plus Triton GEMM autotuning (the M=12 GEMMs are the bulk)
+With --profile, one more generation of the first variant runs under torch.profiler: the top operators by
 device time, and the share of the wall time the device was busy — well under 100 % means the host (Python,
 launches, syncs) is what a token step waits for, near 100 % means the kernels themselves (issue: decode ≤ 2 ms
-per token step; the weights alone are ~1.3 ms at 4.8 TB/s). Prints torch's graph-break count for the decode step.
+per token step; the weights alone are ~1.3 ms at 4.8 TB/s). Prints torch's graph-break count per variant
+(run with TORCH_LOGS=graph_breaks for the reasons).
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from bench.grpo_step import make_model  # noqa: E402
+
+VARIANTS = {"device": {}, "sync": {}, "fullgraph": {"fullgraph": True}, "nographs": {"mode": None},
+            "autotune": {"mode": "max-autotune"}}
 
 
 def sync(device):
@@ -60,13 +69,14 @@ def profile(roll, prompts, new_tokens, eos, top: int) -> None:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokenizer", default="../shared/models/qwen2.5-tokenizer")
-    ap.add_argument("--variants", default="device,sync", help="device (default loop), sync (old host position)")
+    ap.add_argument("--variants", default="device,sync", help=", ".join(VARIANTS))
     ap.add_argument("--rows", type=int, default=12)
     ap.add_argument("--new-tokens", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--layers", type=int, default=None, help="fewer layers for a quick smoke run")
     ap.add_argument("--profile", action="store_true", help="profile one more generation of the first variant")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--compile", action="store_true", help="compile on a CPU too (CUDA always compiles)")
     args = ap.parse_args()
     from torch._dynamo.utils import counters
     from transformers import AutoModelForCausalLM
@@ -79,28 +89,42 @@ def main():
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16).to(device).eval()
     eos = [model.config.eos_token_id]
     prompts = [torch.randint(1000, 100000, (200,), generator=torch.Generator().manual_seed(0)).tolist()] * args.rows
-    roll = StaticRollout(model, batch_size=args.rows, max_prompt_length=256, max_new_tokens=args.new_tokens,
-                         pad_token_id=model.config.pad_token_id)
-    rows = []
-    for variant in args.variants.split(","):
-        if variant not in ("device", "sync"):
-            sys.exit(f"error: unknown variant {variant!r} (device, sync)")
+    variants = args.variants.split(",")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        sys.exit(f"error: unknown variant {unknown[0]!r} ({', '.join(VARIANTS)})")
+    compile = True if args.compile or device.type == "cuda" else None
+    rows, roll, first_roll = [], None, None
+    for variant in variants:
         StaticRollout.host_positions = variant == "sync"
-        warm = timed_generate(roll, prompts, args.new_tokens, eos)  # compiles (CUDA) on the first variant
+        if roll is None or variant != "sync":  # a fresh compile per lever; `sync` reuses the compiled step
+            torch._dynamo.reset()
+            counters.clear()
+            StaticRollout.compile_options = VARIANTS[variant]
+            roll = StaticRollout(model, batch_size=args.rows, max_prompt_length=256, max_new_tokens=args.new_tokens,
+                                 pad_token_id=model.config.pad_token_id, compile=compile)
+        try:
+            warm = timed_generate(roll, prompts, args.new_tokens, eos)  # compiles
+        except Exception as e:  # noqa: BLE001 — fullgraph's graph break, an autotune failure: report, go on
+            print(f"[bench] {variant}: failed: {type(e).__name__}: {str(e)[:1500]}", file=sys.stderr, flush=True)
+            roll = None
+            continue
         times = [timed_generate(roll, prompts, args.new_tokens, eos) for _ in range(args.repeats)]
         ms = 1000 * statistics.median(times) / args.new_tokens
-        rows.append((variant, ms, warm))
-        print(f"[bench] {variant}: {ms:.2f} ms per token step (warm-up {warm:.1f} s)", file=sys.stderr, flush=True)
-    if args.profile:
-        StaticRollout.host_positions = args.variants.split(",")[0] == "sync"
+        breaks = sum(counters["graph_break"].values())
+        rows.append((variant, ms, warm, breaks))
+        print(f"[bench] {variant}: {ms:.2f} ms per token step (warm-up {warm:.1f} s, graph breaks {breaks})",
+              file=sys.stderr, flush=True)
+        first_roll = first_roll or (roll, variant)
+    if args.profile and first_roll:
+        roll, variant = first_roll
+        StaticRollout.host_positions = variant == "sync"
         profile(roll, prompts, args.new_tokens, eos, args.top)
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
     print(f"\n{name}, torch {torch.__version__}, Qwen2.5-3B shape{f' ({args.layers} layers)' if args.layers else ''}, "
-          f"{args.rows} rows × {args.new_tokens} tokens, compiled decode: {roll.compiled}, "
-          f"graph breaks: {sum(counters['graph_break'].values())}")
-    for variant, ms, warm in rows:
-        print(f"{variant:>8}  {ms:8.2f} ms / token step   warm-up {warm:6.1f} s")
-
+          f"{args.rows} rows × {args.new_tokens} tokens, compiled decode: {bool(compile)}")
+    for variant, ms, warm, breaks in rows:
+        print(f"{variant:>10}  {ms:8.2f} ms / token step   warm-up {warm:6.1f} s   graph breaks {breaks}")
 
 if __name__ == "__main__":
     main()

@@ -73,6 +73,7 @@ class StaticRollout:
     """Sample completions for a batch of token-id prompts with a fixed-shape static cache."""
 
     host_positions = False  # True: the old per-step host→device cache position (bench/grpo_step.py's `fast@sync`)
+    compile_options: dict = {}  # torch.compile overrides for bench/decode_step.py's levers (fullgraph, mode)
 
     def __init__(self, model, batch_size: int, max_prompt_length: int, max_new_tokens: int, pad_token_id: int,
                  compile: bool | None = None):
@@ -90,8 +91,8 @@ class StaticRollout:
         self.compiled = self.device.type == "cuda" if compile is None else compile
         self._cuda_graphs = self.compiled and self.device.type == "cuda"
         mode = "reduce-overhead" if self._cuda_graphs else None  # CUDA graphs on a GPU; inductor's C++ on CPU
-        self._decode = torch.compile(self._decode_step, mode=mode, fullgraph=False) \
-            if self.compiled else self._decode_step
+        options = {"mode": mode, "fullgraph": False} | self.compile_options
+        self._decode = torch.compile(self._decode_step, **options) if self.compiled else self._decode_step
         self._decode_ran = False
 
     def _run_decode(self, *args):
