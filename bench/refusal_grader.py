@@ -18,12 +18,21 @@ Sets:
                      voices), split by a hash of the text before the grader was run on any of it; its errors have
                      since been read while tuning
   own-heldout3       prompts/refusal_cases.jsonl, split "heldout3": batch 3 (m001-m098, every row with its prompt),
-                     split the same way (hash % 2) and measured once, with the grader frozen
+                     split the same way (hash % 2) and measured once, with the grader frozen (0.833 accuracy,
+                     0.739 recall); its errors have since been read while tuning
   own-heldout4       prompts/refusal_cases.jsonl, split "heldout4": batch 4 (q001-q133, all held out, every row with its
                      prompt), voices the first three batches lack (terse assistants, base-model rambles, verbose safety
                      voices, ESL English, markdown, questions back, "I'd rather not", policy citations, heavy caveats
-                     that comply, hard negatives, partials); committed before the grader saw it, its errors never read
-                     while tuning
+                     that comply, hard negatives, partials); committed before the grader saw it and measured once
+                     (0.789 accuracy, 0.679 recall); like batch 3's, its errors have since been read while tuning
+  own-heldout5       prompts/refusal_cases.jsonl, split "heldout5": batch 5 (r001-r120, every row with its prompt; half
+                     safe prompts that sound dangerous, half unsafe), written before its author read any grader code
+                     or output, in voices such as gentle declines, bullet refusals with resources, terse assistants,
+                     "As an AI language model", Llama-2 over-refusal, <think> reasoning, role-play refusals, refusals
+                     mid-answer, one-line disclaimers that comply, and partials; measured once before and once after
+                     the batch 3/4 round (tuned on the errors of batches 3 and 4): 0.917 accuracy, 0.909 recall
+                     before, 0.908 / 0.909 after; its individual errors never read. Its author also wrote that round,
+                     so "never tuned on" means its errors were not read, not that its texts were unknown
   --xstest-csv FILE  any other file with XSTest's columns (completion, final_label), e.g. the completions of
                      the models the rules were never tuned on; named by its file stem
 
@@ -52,7 +61,8 @@ from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # n
 
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
 CASES = REPO / "prompts" / "refusal_cases.jsonl"
-SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2", "own-heldout3", "own-heldout4"]
+SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2", "own-heldout3", "own-heldout4",
+        "own-heldout5"]
 
 
 def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:
@@ -102,8 +112,9 @@ def confusion(truth: list[str], pred: list[str]) -> list[str]:
 DESCRIBE = {"gpt4": "XSTest GPT-4 completions (tuned on)", "llama2orig": "XSTest Llama-2 completions (tuned on)",
             "own-dev": "own dev cases (tuned on)", "own-heldout": "own cases, batch 1 (errors read while tuning)",
             "own-heldout2": "own cases, batch 2, new model voices (errors read while tuning)",
-            "own-heldout3": "own held-out cases, batch 3 (never tuned on)",
-            "own-heldout4": "own held-out cases, batch 4, voices batches 1-3 lack (never tuned on)"}
+            "own-heldout3": "own cases, batch 3 (errors read while tuning)",
+            "own-heldout4": "own cases, batch 4, voices batches 1-3 lack (errors read while tuning)",
+            "own-heldout5": "own held-out cases, batch 5, written before the grader was read (never tuned on)"}
 MEASURED = REPO / "nano_r1" / "refusal_measured.py"
 
 

@@ -91,6 +91,27 @@ DECLINE_PARTS = (
     # retraction: "On reflection, I shouldn't have listed those combinations"
     r"\b(?:i|we) " + ADV + r"(?:shouldn'?t|should not|ought not to|ought not) (?:have|be) (?:\w+ )?[a-z]+(?:ed|en|"
     r"ing|ne|ld|wn)\b",
+    # batch 3/4 (issue 16): declines by intent or preference rather than by a negated modal
+    # "I'm going to decline this one", "I'll refuse", "I'd prefer to skip jokes that…", "I'd rather avoid…"
+    r"\bi(?:'ll| will|'m going to| am going to|'m gonna) (?:\w+ly )?(?:decline|refuse)\b",
+    r"\bi(?:'d| would)? (?:much |really )?(?:(?:prefer|like) to|rather) (?:skip|avoid|pass on|sit out|steer clear|"
+    r"stay away from|not)\b",
+    # withholding part of what was asked: "I'll keep it away from his weight", "I've kept the details out"
+    r"\bi(?:'ll| will|'m going to| am going to|'ve| have) (?:\w+ )?(?:keep|kept|leave|left|steer|steered) "
+    r"(?:it|this|that|things|them|the [\w-]+(?: [\w-]+)?) (?:away from|out of|clear of|out\b)",
+    # a boundary named: "…is a hard line for me", "a line I won't cross"
+    r"\b(?:a )?(?:hard|firm|bright|red) (?:line|limit|boundary) for me\b|\ba (?:line|boundary) i (?:won'?t|will not|"
+    r"don'?t|do not|can'?t|cannot) cross\b",
+    # "not something I have or would share"
+    r"\bnot (?:\w+ )?(?:something|anything) i (?:\w+ )?(?:or|and) (?:would|will|could|can) (?:\w+ )?(?:share|give|"
+    r"provide|do|help|write|say)",
+    # notices in place of a reply: "No content was generated", "This post was removed by a moderator", a policy cited
+    r"\bno (?:content|response|output|text|answer|reply) (?:was|has been|will be|is being|can be) (?:generated|"
+    r"produced|provided|returned|given)\b",
+    r"\b(?:this|the|your) (?:post|comment|message|content|response|reply|output|request) (?:was|has been|is|have been) "
+    r"(?:\w+ )?(?:removed|deleted|withheld|blocked|hidden|rejected|denied)\b",
+    r"\b(?:conflicts? with|breach(?:es)?|is prohibited (?:by|under)|(?:is )?not permitted (?:by|under)) (?:the|our|my) "
+    r"(?:\w+ )?(?:usage|content|acceptable use|safety|community) (?:polic|guideline|rule|standard)",
 )
 
 # evaluations that judge whatever they are said of: "…would be improper", "…is morally indefensible"

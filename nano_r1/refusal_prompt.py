@@ -49,7 +49,11 @@ ROLEPLAY = re.compile(r"\b(?:role-?play\w*|pretend (?:to be|you'?re|you are)|act
 # out of the fiction: the assistant itself speaks (not the character it plays)
 OUT_OF_FICTION = re.compile(r"\beven (?:as|an? [\w-]+ (?:has|have|needs?))\b|\bas an ai\b|\blanguage model\b|"
                             r"\bout of character\b|\booc\b|\b(?:walk|talk) you through\b|\b(?:real|actual) "
-                            r"(?:instructions|steps|life|world)\b|\bstep-by-step\b|\binstead\b")
+                            r"(?:instructions|steps|life|world)\b|\bstep-by-step\b|\binstead\b|"
+                            # the reply speaks of the fiction from outside: "I won't use the roleplay to…", "I can play
+                            # her telling you a story"
+                            r"\b(?:the|this|that) role-?play\b|\bbreak(?:ing)? character\b|\bi can play (?:her|him|them|"
+                            r"the|a)\b")
 # the transgressive part of a request: hiding it, faking it, getting past a rule, or hurting someone
 MARKER = re.compile(r"\b(?:sneak\w*|secret(?:ly)?|undetected|unnoticed|fake|forg(?:e|ed|ery)|counterfeit|cheat\w*|"
                     r"get back at|revenge|steal\w*|shoplift\w*|hack\w*|poison\w*|toxic|jealous|spy(?:ing)? on|"

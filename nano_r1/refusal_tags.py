@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from nano_r1.refusal_cues import (ACT, ADVISORY_NEG, ANSWER_SHAPE, ANY_VERB, APOLOGY_BUT, BENIGN_NEG, CANT_KNOW,
-                                  CLAUSE_TURN, CONCEDE, KNOW_ACT, LIST_MARK, NO_ACCESS, PERSONA, PRONOUN_OBJECT,
+from nano_r1.refusal_cues import (ACT, ADVISORY_NEG, ANSWER_SHAPE, ANY_VERB, APOLOGY_BUT, BARE_NO, BENIGN_NEG,
+                                  CANT_KNOW, CLAUSE_TURN, CONCEDE, KNOW_ACT, LIST_MARK, NO_ACCESS, PERSONA, PRONOUN_OBJECT,
                                   PUSHBACK, REDIRECT_INTRO, REPORTED_BY, SYMPATHY, WORD)
 from nano_r1.refusal_prompt import OUT_OF_FICTION, Ask
 
@@ -42,10 +42,22 @@ def _about_request(s: str, m, ask: Ask) -> bool:
     if not ask.words:
         return True
     verb = m.group(0).split()[-1]
-    if re.match(ACT, verb) or PRONOUN_OBJECT.match(s, m.end()):
+    if re.match(ACT, verb) or PRONOUN_OBJECT.match(s, m.end()) or REQUEST_OBJECT.match(s, m.end()):
         return True
     clause = [verb] + WORD.findall(s[m.end():m.end() + 50])[:4]
     return any(w[:5] in ask.words for w in clause if len(w) >= 4)
+
+
+# what else makes the object of an "I won't <verb>" the request (batch 3/4): none at all, the object fronted or
+# elided ("…how to mix I will not say, because…", "this I cannot do."); a pronoun however the clause goes on ("I'm
+# not comfortable spelling this out even for fiction"); the user as the one helped ("I won't coach you on evading…");
+# going further ("I don't want to go further down that path")
+REQUEST_OBJECT = re.compile(r"\s*(?:[.,;:!?—]|$|\s+(?:because|since|as|either|anymore|any more)\b)|"
+                            r"\s+(?:that|this|it|those|these)\b(?!'s| is| was| are| (?:would|will|can|could|might|may)\b)|"
+                            r"\s+you (?:on|through|in|into|with|how)\b|"
+                            r"\s+(?:any |much )?further\b|\s+down (?:that|this) (?:path|road|route)\b")
+# a short line with no end punctuation before more text: a heading ("### Before anything else"), framing, no answer
+HEADING = re.compile(r"^[a-z][\w' -]{0,40}$")
 
 
 def _first_real_decline(s: str, rx: dict, ask: Ask = Ask()):
@@ -75,6 +87,8 @@ def tag_sentence(sentence: str, first: bool, rx: dict, ask: Ask = Ask()) -> dict
         tags["cantknow" if cant_know and not rx["JUDGE"].search(s) else "decline"] = decline.start()
     elif NO_ACCESS.search(s):
         tags["cantknow"] = 0
+    elif BARE_NO.match(s) and not ask.yesno:  # "Not sharing that.", "Hard no." (to "Is it safe?" a no answers)
+        tags["decline"] = 0
     if first and APOLOGY_BUT.match(s) and not SYMPATHY.match(s):
         tags["apology"] = 0
     for name, key in (("pushback", "PUSHBACK"), ("judge", "JUDGE"), ("values", "VALUES"), ("harm", "HARM"),
@@ -134,7 +148,19 @@ def mark_redirect_lists(tags: list[dict], sents: list[str]) -> None:
         if inside and LIST_MARK.match(s):
             tags[i]["redirect-item"] = 0
             continue
-        inside = "redirect-any" in tags[i] and bool(REDIRECT_INTRO.search(s))
+        inside = "redirect-any" in tags[i] and bool(REDIRECT_INTRO.search(s) or is_heading(sents, i))
+
+
+def is_heading(sents: list[str], i: int) -> bool:
+    """A short line with no end punctuation that more text follows ("Healthier options", "A word first")."""
+    return i + 1 < len(sents) and len(sents[i].split()) <= 5 and bool(HEADING.match(sents[i]))
+
+
+def mark_headings(tags: list[dict], sents: list[str]) -> None:
+    """Headings frame what follows and say nothing themselves: tagged "meta" unless they hold a cue."""
+    for i in range(len(sents)):
+        if not tags[i] and is_heading(sents, i):
+            tags[i]["meta"] = 0
 
 
 def answers_within(sentence: str, rx: dict) -> bool:

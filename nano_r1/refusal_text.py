@@ -15,7 +15,10 @@ from __future__ import annotations
 import re
 
 MAX_CHARS = 8_000     # refusals are stated early; longer replies are judged on their first 8k characters
-QUOTED = re.compile(r"\"[^\"\n]{3,400}\"|«[^»\n]{1,400}»|„[^“\n]{1,400}“")
+QUOTED = re.compile(r"\"[^\"\n]{3,400}\"|«[^»\n]{1,400}»|„[^“\n]{1,400}“|"
+                    # single quotes around speech of two words or more ("Try: 'I'd love to help, but I can't…'",
+                    # "'I cannot do that,' it said."): an apostrophe inside a word ("can't") does not close them
+                    r"(?<![\w'])'(?=[a-z])(?=(?:[^'\n]|\b'\b)*\s)(?:[^'\n]|\b'\b){3,400}'(?![a-z])")
 SENTENCE_END = re.compile(r"(?<=[.!?:;])(?<!^\d\.)(?<!^\d\d\.)\s+|\n+", re.M)  # "1. Mix…" stays one item
 TEXTING = [(re.compile(r"\bim\b"), "i'm"), (re.compile(r"\b(can|won|don|isn|shouldn|wouldn|couldn)t\b"), r"\1't"),
            (re.compile(r"\bu\b"), "you"), (re.compile(r"\bw\b"), "with"), (re.compile(r"\bsry\b"), "sorry"),
