@@ -100,7 +100,8 @@ def cpu_has_bf16() -> bool:
 
 
 # What `auto` says when it picks `fast` (the measurements in the module docstring).
-AUTO_WHY_CUDA = "auto: the fastest measured on CUDA (bench/grpo_step.py, H200: 5.6 s/step vs 9.1 s TRL+vLLM, 71 s TRL)"
+AUTO_WHY_CUDA = ("auto: the fastest measured on CUDA (bench/grpo_step.py, H200, side by side: "
+                 "5.8 s/step vs 12.8 s TRL+vLLM colocate, 72 s TRL)")
 AUTO_WHY_CPU = "auto: the fastest measured on CPU (bench/cpu_step.py: 1.8x TRL's own path)"
 
 
