@@ -60,13 +60,18 @@ metadata:
 
 
 def reset_prefix_cache(base_url: str, api_key: str) -> None:
+    """Empty vLLM's prefix cache, so that no run is served from the one before it."""
+    import urllib.error
+
     root = base_url.rstrip("/").removesuffix("/v1")
     req = urllib.request.Request(f"{root}/reset_prefix_cache", method="POST",
                                  headers={"Authorization": f"Bearer {api_key}"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        if resp.status != 200:
-            raise SystemExit(f"error: POST /reset_prefix_cache answered {resp.status}; start vLLM with "
-                             "VLLM_SERVER_DEV_MODE=1")
+    try:
+        with urllib.request.urlopen(req, timeout=60):
+            pass
+    except urllib.error.HTTPError as e:  # 404 when the server runs without its dev endpoints
+        raise SystemExit(f"error: POST {root}/reset_prefix_cache answered {e.code}; start the server with "
+                         "VLLM_SERVER_DEV_MODE=1 (e.g. VLLM_SERVER_DEV_MODE=1 python -m serve ...)") from None
 
 
 def run_lm_eval(args, num_concurrent: int, task_dir: str) -> tuple[float, list[dict]]:
