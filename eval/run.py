@@ -92,6 +92,32 @@ def server_for(cfg: EvalConfig):
         yield srv.base_url.rstrip("/"), srv.api_key
 
 
+# The settings that go into a reply's store key (eval/requests.py): different ones ask for different replies.
+KEYED = ("models", "suite", "limit", "samples", "max_tokens", "temperature", "top_p", "seed", "system_prompt",
+         "base_system_prompt", "one_shot", "run")
+
+
+def check_report_only(cfg: EvalConfig, suites: list[Task], store: Store) -> None:
+    """--report-only draws what the store holds for these settings; none of it held is a mistake, not a report
+    of zeros (the usual cause: flags other than the run's, e.g. --max-tokens)."""
+    have = store.keys()
+    if not have:
+        raise ConfigError(f"--report-only: nothing is stored in {store.path} yet; run without --report-only first")
+    if any(r.key in have for r in build_requests(cfg, suites)):
+        return
+    saved = store.path.parent / "config.json"
+    try:
+        was = json.loads(saved.read_text())
+    except (OSError, ValueError):
+        was = {}
+    now = cfg.to_dict()
+    differ = [f"--{k.replace('_', '-')} {was[k]!r} there, {now[k]!r} here" for k in KEYED
+              if k in was and was[k] != now.get(k)]
+    raise ConfigError(f"--report-only: {store.path} holds {len(have)} replies, none asked for with these settings"
+                      + (f" ({'; '.join(differ)}, per {saved.name})" if differ else "")
+                      + "; pass the flags of the run that wrote it")
+
+
 def main(cfg: EvalConfig) -> Path:
     # every file is read and checked before any server starts: suites, data, the system prompt, the --run
     suites = [get_task(name) for name in cfg.suite]
@@ -103,12 +129,14 @@ def main(cfg: EvalConfig) -> Path:
     store = Store(out)
     store.set_aside(store.scan()[1])  # torn / incomplete lines: reported now, asked again below
     asked, errors = 0, []
-    if not cfg.report_only:  # the folder is made by the first stored reply: a failed start leaves nothing
+    if cfg.report_only:
+        check_report_only(cfg, suites, store)
+    else:  # the folder is made by the first stored reply: a failed start leaves nothing
         with server_for(cfg) as (base_url, api_key):
             asked, errors = asyncio.run(generate(cfg, base_url, api_key, suites))
     out.mkdir(parents=True, exist_ok=True)
-    # written once the replies are in: a failed start never clobbers the config of earlier results
-    write_atomic(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
+    if not cfg.report_only:  # config.json records how the replies were asked for: a redraw does not ask
+        write_atomic(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     from eval.report import write_report
 
     report = write_report(cfg, suites)

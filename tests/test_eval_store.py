@@ -207,6 +207,13 @@ def test_report_from_a_store(tmp_path, data_dir):
     assert proc.returncode == 0, proc.stderr
     assert f"**Incomplete:** 3 of {len(records)} replies are not stored yet" in (out / "report.md").read_text()
 
+    # other settings than the store's (here --max-tokens): one error line, and the report is left as it was
+    proc = run_cli("eval", "--suite", "gsm8k,xstest", "--limit", "4", "--max-tokens", "32", "--data-dir",
+                   str(data_dir), "--output-dir", str(out), "--report-only", "--cards", "0", timeout=300)
+    assert proc.returncode != 0
+    assert f"holds {len(records) - 3} replies, none asked for with these settings" in proc.stderr
+    assert "Traceback" not in proc.stderr and "**Incomplete:** 3 of" in (out / "report.md").read_text()
+
 
 def one_error_line(proc) -> str:
     lines = proc.stderr.strip().splitlines()
