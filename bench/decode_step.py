@@ -11,6 +11,7 @@ warm-up that compiles. Variants (each a lever measured on its own; all but `sync
   fullgraph   the same compile with fullgraph=True: if the decode step has a graph break, this fails and prints why
   nographs    inductor's default mode (no CUDA graphs): what the graphs save, i.e. what launching costs
   autotune    mode="max-autotune": CUDA graphs plus Triton GEMM autotuning (the M=12 GEMMs are the bulk)
+  fused       the default compile on a copy with q/k/v and gate/up fused into one GEMM each (train/fused.py)
 With --profile, one more generation of the first variant runs under torch.profiler: the top operators by
 device time, and the share of the wall time the device was busy — well under 100 % means the host (Python,
 launches, syncs) is what a token step waits for, near 100 % means the kernels themselves (issue: decode ≤ 2 ms
@@ -21,6 +22,7 @@ per token step; the weights alone are ~1.3 ms at 4.8 TB/s). Prints torch's graph
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
 import tempfile
@@ -34,7 +36,7 @@ import torch  # noqa: E402
 from bench.grpo_step import make_model  # noqa: E402
 
 VARIANTS = {"device": {}, "sync": {}, "fullgraph": {"fullgraph": True}, "nographs": {"mode": None},
-            "autotune": {"mode": "max-autotune"}}
+            "autotune": {"mode": "max-autotune"}, "fused": {}}
 
 
 def sync(device):
@@ -101,7 +103,13 @@ def main():
             torch._dynamo.reset()
             counters.clear()
             StaticRollout.compile_options = VARIANTS[variant]
-            roll = StaticRollout(model, batch_size=args.rows, max_prompt_length=256, max_new_tokens=args.new_tokens,
+            target = model
+            if variant == "fused":
+                from train.fused import fuse_projections
+
+                target = copy.deepcopy(model)
+                fuse_projections(target)
+            roll = StaticRollout(target, batch_size=args.rows, max_prompt_length=256, max_new_tokens=args.new_tokens,
                                  pad_token_id=model.config.pad_token_id, compile=compile)
         try:
             warm = timed_generate(roll, prompts, args.new_tokens, eos)  # compiles

@@ -1,7 +1,7 @@
 """GRPO step time of the nano-r1 recipe: TRL's default GRPOTrainer + PEFT vs our `python -m train` GPU path.
 
     python bench/grpo_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data \
-        --backends trl,vllm,fast@sync,fast,fast@nogc
+        --backends vllm,fast,fast@fused,trl
 
 Side by side in one process, same model and data: a Qwen2.5-3B-shaped model with random bf16 weights
 (hidden 2048, 36 layers, 16 heads, 2 KV heads, intermediate 11008, vocab 151,936, tied embeddings,
@@ -75,7 +75,8 @@ class Timer:
 # Levers, each measured on its own as BACKEND@LEVER beside the default (issue: "each lever measured on its own"):
 #   fast@sync  the fast backend with the old per-token host→device cache position (a blocking copy every step)
 #   fast@nogc  the fast backend without gradient checkpointing (so also the shared-prefix log-prob passes)
-LEVERS = {"sync", "nogc"}
+#   fast@fused the fast backend with q/k/v and gate/up fused into one GEMM each in the rollout copy (train/fused.py)
+LEVERS = {"sync", "nogc", "fused"}
 
 
 def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, steps: int, completion: int) -> dict:
@@ -92,6 +93,10 @@ def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, st
         from train.rollout import StaticRollout
 
         StaticRollout.host_positions = True
+    if lever == "fused":
+        from train.rollout import MergedPolicy
+
+        MergedPolicy.fuse = True
     cfg = TrainConfig(**(PRESETS["nano-r1"] | dict(model=str(model), dataset="gsm8k", data_dir=data_dir,
                                                  output_dir=str(out), run_name=variant.replace("@", "-"),
                                                  backend=backend, max_steps=warmup + steps, save_steps=10_000,
@@ -141,7 +146,7 @@ def main():
     ap.add_argument("--tokenizer", default="../shared/models/qwen2.5-tokenizer")
     ap.add_argument("--data-dir", default="../shared/data")
     ap.add_argument("--backends", default="trl,fast",
-                    help="comma-separated backends or BACKEND@LEVER variants (fast@sync, fast@nogc); first is the baseline")
+                    help="comma-separated backends or BACKEND@LEVER variants (fast@sync, fast@nogc, fast@fused); first is the baseline")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--completion", type=int, default=1024)

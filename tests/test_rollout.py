@@ -155,3 +155,59 @@ def test_failed_compile_falls_back_to_eager(model_and_tok, monkeypatch, capsys):
     got = roll.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id])
     assert got == [reference(model, tok, p, 6) for p in ps] and not roll.compiled
     assert "decoding eagerly" in capsys.readouterr().err
+
+
+def test_fused_projections_compute_what_the_separate_ones_do(model_and_tok):
+    """q/k/v and gate/up as one GEMM each (train/fused.py, the `fused` lever): same logits as the separate
+    projections on the embedded model (Llama, no biases) and on a Qwen2-shaped one (biases on q/k/v), the same
+    greedy rollout, and a weight written through a projection's view lands in the fused tensor."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from train.fused import FusedPart, fuse_projections
+    from train.rollout import StaticRollout
+
+    model, tok = model_and_tok
+    torch.manual_seed(0)
+    qwen = Qwen2ForCausalLM(Qwen2Config(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                        num_attention_heads=4, num_key_value_heads=2, vocab_size=256)).eval()
+    for plain, x in ((model, torch.tensor([prompts(tok)[1]])), (qwen, torch.randint(0, 256, (2, 9)))):
+        fused = copy.deepcopy(plain)
+        assert fuse_projections(fused) == 2 * len(plain.model.layers)
+        with torch.no_grad():
+            torch.testing.assert_close(fused(x).logits, plain(x).logits, atol=1e-4, rtol=1e-4)
+    attn = qwen.model.layers[0].self_attn
+    fused_attn = fused.model.layers[0].self_attn
+    assert isinstance(fused_attn.k_proj, FusedPart) and fused_attn.q_proj.fused_bias is not None
+    with torch.no_grad():
+        fused_attn.k_proj.weight.copy_(attn.k_proj.weight * 2)  # what MergedPolicy.sync does after a step
+    rows = slice(attn.q_proj.out_features, attn.q_proj.out_features + attn.k_proj.out_features)
+    assert torch.equal(fused_attn.q_proj.fused_weight[rows], attn.k_proj.weight * 2)
+
+    ps = prompts(tok)
+    separate, fused = copy.deepcopy(model), copy.deepcopy(model)
+    fuse_projections(fused)
+    greedy = [StaticRollout(m, batch_size=4, max_prompt_length=48, max_new_tokens=12, pad_token_id=tok.pad_token_id)
+              .generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id]) for m in (separate, fused)]
+    assert greedy[0] == greedy[1]
+
+def test_fused_merged_policy_tracks_lora(model_and_tok, monkeypatch):
+    """With the `fused` lever the merged copy still follows the LoRA weights after each sync."""
+    from peft import LoraConfig, get_peft_model
+
+    from train.fused import FusedPart
+    from train.rollout import MergedPolicy
+
+    model, tok = model_and_tok
+    monkeypatch.setattr(MergedPolicy, "fuse", True)
+    peft_model = get_peft_model(copy.deepcopy(model), LoraConfig(r=8, lora_alpha=16,
+                                                                  target_modules=["k_proj", "up_proj", "o_proj"]))
+    policy = MergedPolicy(peft_model)
+    assert isinstance(policy.model.model.layers[0].mlp.up_proj, FusedPart)
+    x = torch.tensor([prompts(tok)[1]])
+    with torch.no_grad():
+        for p in peft_model.parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p) * 0.02)
+        assert not torch.allclose(policy.model(x).logits, peft_model(x).logits, atol=1e-4)
+        policy.sync(peft_model)
+        torch.testing.assert_close(policy.model(x).logits, peft_model(x).logits, atol=2e-4, rtol=1e-4)

@@ -37,6 +37,8 @@ def lora_modules(peft_model):
 class MergedPolicy:
     """A plain (no PEFT) copy of the base model whose weights are base + LoRA delta."""
 
+    fuse = False  # q/k/v and gate/up as one GEMM each (train/fused.py): bench/grpo_step.py's `fast@fused` lever
+
     def __init__(self, peft_model):
         base = peft_model.get_base_model()
         with torch.no_grad():
@@ -49,6 +51,10 @@ class MergedPolicy:
             wrapped = getattr(parent, child)
             setattr(parent, child, wrapped.base_layer)
         self.model.eval().requires_grad_(False)
+        if self.fuse:
+            from train.fused import fuse_projections
+
+            fuse_projections(self.model)
         self._pairs = None
         self.sync(peft_model)
 
