@@ -76,7 +76,9 @@ class Timer:
 #   fast@sync  the fast backend with the old per-token host→device cache position (a blocking copy every step)
 #   fast@nogc  the fast backend without gradient checkpointing (so also the shared-prefix log-prob passes)
 #   fast@fused the fast backend with q/k/v and gate/up fused into one GEMM each in the rollout copy (train/fused.py)
-LEVERS = {"sync", "nogc", "fused"}
+#   fast@liger the fast backend with TRL's `use_liger_kernel` (Liger's chunked lm-head + GRPO loss: the 151,936-word
+#              logits of the 12 × ~1,200 tokens are never materialised; needs `pip install liger-kernel`)
+LEVERS = {"sync", "nogc", "fused", "liger"}
 
 
 def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, steps: int, completion: int) -> dict:
@@ -88,7 +90,7 @@ def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, st
     backend, _, lever = variant.partition("@")
     if lever and lever not in LEVERS:
         raise SystemExit(f"[bench] unknown lever {lever!r} (known: {', '.join(sorted(LEVERS))})")
-    extra = {"gradient_checkpointing": False} if lever == "nogc" else {}
+    extra = {"nogc": {"gradient_checkpointing": False}, "liger": {"trl": {"use_liger_kernel": True}}}.get(lever, {})
     if lever == "sync":
         from train.rollout import StaticRollout
 
@@ -146,7 +148,7 @@ def main():
     ap.add_argument("--tokenizer", default="../shared/models/qwen2.5-tokenizer")
     ap.add_argument("--data-dir", default="../shared/data")
     ap.add_argument("--backends", default="trl,fast",
-                    help="comma-separated backends or BACKEND@LEVER variants (fast@sync, fast@nogc, fast@fused); first is the baseline")
+                    help="comma-separated backends or BACKEND@LEVER variants (fast@sync, fast@nogc, fast@fused, fast@liger); first is the baseline")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--completion", type=int, default=1024)
