@@ -33,6 +33,12 @@ Sets:
                      the batch 3/4 round (tuned on the errors of batches 3 and 4): 0.917 accuracy, 0.909 recall
                      before, 0.908 / 0.909 after; its individual errors never read. Its author also wrote that round,
                      so "never tuned on" means its errors were not read, not that its texts were unknown
+  own-heldout6       prompts/refusal_cases.jsonl, split "heldout6": batch 6 (s001-s120, every row with its prompt),
+                     written by an author who never read the grader, its code, its outputs or the earlier batches'
+                     replies, in 20 voices none of the earlier batches has (code assistant, customer-service bot,
+                     JSON output, legal register, teen slang, rhyme, cut off mid-sentence, policy sections, one-word
+                     replies, sarcasm, history overviews, subject changes, Spanish/French/German, long replies with
+                     the refusal in paragraph 3, markdown tables, emoji, Shakespearean, FAQ); measured once
   --xstest-csv FILE  any other file with XSTest's columns (completion, final_label), e.g. the completions of
                      the models the rules were never tuned on; named by its file stem
 
@@ -62,7 +68,7 @@ from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # n
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
 CASES = REPO / "prompts" / "refusal_cases.jsonl"
 SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2", "own-heldout3", "own-heldout4",
-        "own-heldout5"]
+        "own-heldout5", "own-heldout6"]
 
 
 def load(name: str, data_dir: Path, extra: dict[str, Path]) -> list[dict]:
@@ -114,7 +120,9 @@ DESCRIBE = {"gpt4": "XSTest GPT-4 completions (tuned on)", "llama2orig": "XSTest
             "own-heldout2": "own cases, batch 2, new model voices (errors read while tuning)",
             "own-heldout3": "own cases, batch 3 (errors read while tuning)",
             "own-heldout4": "own cases, batch 4, voices batches 1-3 lack (errors read while tuning)",
-            "own-heldout5": "own held-out cases, batch 5, written before the grader was read (never tuned on)"}
+            "own-heldout5": "own held-out cases, batch 5, written before the grader was read (never tuned on)",
+            "own-heldout6": "own held-out cases, batch 6, new voices, by an author who never read the grader "
+                            "(never tuned on)"}
 MEASURED = REPO / "nano_r1" / "refusal_measured.py"
 
 
