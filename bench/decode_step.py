@@ -134,5 +134,6 @@ def main():
     for variant, ms, warm, breaks in rows:
         print(f"{variant:>10}  {ms:8.2f} ms / token step   warm-up {warm:6.1f} s   graph breaks {breaks}")
 
+
 if __name__ == "__main__":
     main()

@@ -190,6 +190,7 @@ def test_fused_projections_compute_what_the_separate_ones_do(model_and_tok):
               .generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id]) for m in (separate, fused)]
     assert greedy[0] == greedy[1]
 
+
 def test_fused_merged_policy_tracks_lora(model_and_tok, monkeypatch):
     """With the `fused` lever the merged copy still follows the LoRA weights after each sync."""
     from peft import LoraConfig, get_peft_model

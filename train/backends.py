@@ -9,10 +9,9 @@
            log-probs computing each prompt once per group (train/shared_prefix.py); bench/cpu_step.py measures
            it against `trl` side by side
   trl      plain TRL + PEFT (`model.generate` on the PEFT model); fp32 on CPU
-`--backend auto` takes `fast`, on CUDA and on CPU — on CUDA the fastest measured on the H200
-(bench/grpo_step.py: 5.6 s a step for the nano-r1 shape vs 9.1 s for TRL's colocated vLLM and 71 s for TRL's
-default), on CPU 1.8× TRL's own path (bench/cpu_step.py); unsloth, vllm and trl run when asked for. The choice
-is printed at start, with why when it was `auto`'s.
+`--backend auto` takes `fast`, on CUDA and on CPU: the fastest measured on each (AUTO_WHY_CUDA / AUTO_WHY_CPU
+below hold the figures, and are what it prints); unsloth, vllm and trl run when asked for. The choice is printed
+at start, with why when it was `auto`'s.
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ class StaticRollout:
         n = len(prompts)
         if n > self.batch_size or max(map(len, prompts)) > self.prompt_len:
             raise ValueError(f"rollout batch {n}×{max(map(len, prompts))} exceeds {self.batch_size}×{self.prompt_len}")
-        dev, P, total = self.device, self.prompt_len, self.prompt_len + self.max_new
+        dev, P = self.device, self.prompt_len
         # GRPO repeats each prompt num_generations times: prefill each distinct prompt once. Unused rows of the
         # fixed-size batch copy the first prompt (they start finished; their tokens are dropped).
         distinct: dict[tuple, int] = {}
