@@ -246,11 +246,17 @@ def serve_in_background(cfg: ServeConfig, out=sys.stderr) -> Server:
             urls[cfg.adapter_name] = url(ports[0])
             describe[cfg.adapter_name] = f"LoRA {adapter.path} (rank {adapter.rank})"
     procs = [VLLMProcess(argv, env, log(port), label) for argv, port, label in specs]
+    pairs = [(p, url(port)) for p, (_, port, _) in zip(procs, specs)]
+    # Two engines on one GPU start one after the other: vLLM sizes its KV cache from what the GPU holds at the end
+    # of its profiling run, so an engine profiling while the other allocates its cache counts that cache as its own
+    # use (measured on an H200: "Available KV cache memory: -0.8 GiB" and a failed start). On CPU each engine
+    # reserves its own memory; they start together.
+    waves = [[pair] for pair in pairs] if cfg.merged and not cpu else [pairs]
     try:
-        for p in procs:
-            p.start()
-        wait_until_ready([(p, url(port)) for p, (_, port, _) in zip(procs, specs)], cfg.api_key,
-                         cfg.startup_timeout, out=out)
+        for wave in waves:
+            for p, _ in wave:
+                p.start()
+            wait_until_ready(wave, cfg.api_key, cfg.startup_timeout, out=out)
     except BaseException:  # includes Ctrl-C while waiting: never leave a half-started server behind
         for p in procs:
             p.stop(grace=5)
