@@ -1,5 +1,5 @@
 """Harness overhead: the same GSM8K requests through lm-eval's local-chat-completions (num_concurrent 1 and
-16), a bare concurrent AsyncOpenAI loop, and our eval client (eval/client.py + the fsync'ed store), against one
+16), a bare concurrent AsyncOpenAI loop, and our eval client (eval/client.py + the store, fsync'ed once a second), against one
 server, emptying vLLM's prefix cache before every run. Then our own gsm8k suite (zero-shot, shared system
 prompt) on the same number of items.
 
@@ -154,6 +154,7 @@ async def our_client(args, payloads: list[dict], folder: str) -> tuple[float, in
     client = make_client(args.base_url, args.api_key, 3600)
     t0 = time.perf_counter()
     await run_all(client, requests, args.concurrency, 3, on_reply, desc="ours")
+    store.sync()  # as eval/run.py does when a run ends
     wall = time.perf_counter() - t0
     await client.close()
     return wall, tokens

@@ -54,6 +54,7 @@ async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Ta
 
             await judge_stored(client, store, cfg, {s.name for s in suites if s.uses_refusal()})
     finally:
+        store.sync()
         await client.close()
     return len(todo), errors
 

@@ -35,6 +35,46 @@ def test_append_and_read_back(tmp_path):
         store.append({"no": "key"})
 
 
+def _append_then_die(folder: str, n: int) -> None:
+    import os
+    import signal
+
+    store = Store(folder)
+    for i in range(n):
+        store.append(reply(f"k{i}"))
+    os.kill(os.getpid(), signal.SIGKILL)  # no sync(), no clean exit: what the OOM killer or `kill -9` does
+
+
+def test_a_killed_writer_loses_nothing_it_appended(tmp_path):
+    """fsync is batched (once a second): a kill of the writer still loses no appended reply, the kernel has it."""
+    proc = multiprocessing.get_context("spawn").Process(target=_append_then_die, args=(str(tmp_path), 40))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == -9
+    assert Store(tmp_path).keys() == {f"k{i}" for i in range(40)}
+
+
+def test_fsync_at_most_once_a_second_and_at_the_end(tmp_path, monkeypatch):
+    import os
+
+    import eval.store
+
+    calls = []
+    real = os.fsync
+    monkeypatch.setattr(eval.store.os, "fsync", lambda fd: (calls.append(fd), real(fd)))
+    store = Store(tmp_path)
+    for i in range(50):  # well within one second: no reply waits for the disk
+        store.append(reply(f"k{i}"))
+    assert len(calls) == 0
+    store.sync()  # the end of a run
+    assert len(calls) == 1
+    store.sync()  # nothing new: nothing to do
+    assert len(calls) == 1
+    monkeypatch.setattr(eval.store, "SYNC_EVERY", 0.0)  # a slow run: every append is past the second
+    store.append(reply("late"))
+    assert len(calls) == 2 and "late" in store.keys()
+
+
 def test_torn_last_line_is_ignored_and_sealed(tmp_path):
     store = Store(tmp_path)
     store.append(reply("a"))
