@@ -43,10 +43,11 @@ def _open_tail(text: str, tag: str | None) -> tuple[str, str]:
     text = text.lstrip()
     safe = text
     if tag:
-        for k in range(min(len(tag) - 1, len(text)), 0, -1):
-            if text.endswith(tag[:k]):
-                safe = text[:-k]
-                break
+        # Both tags have their only "<" first, so a cut tag starts at the last "<" of the text: one rfind per
+        # streamed delta instead of a loop over the tag's prefixes (this runs for every token vLLM streams).
+        cut = text.rfind("<", max(0, len(text) - len(tag) + 1))
+        if cut >= 0 and tag.startswith(text[cut:]):
+            safe = text[:cut]
     safe = safe.rstrip()
     return safe, text[len(safe):]
 
