@@ -1,7 +1,7 @@
 """GRPO step time of the nano-r1 recipe: TRL's default GRPOTrainer + PEFT vs our `python -m train` GPU path.
 
     python bench/grpo_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data \
-        --backends vllm,fast,fast@fused,trl
+        --backends vllm,fast,fast@unfused,trl
 
 Side by side in one process, same model and data: a Qwen2.5-3B-shaped model with random bf16 weights
 (hidden 2048, 36 layers, 16 heads, 2 KV heads, intermediate 11008, vocab 151,936, tied embeddings,
@@ -75,10 +75,11 @@ class Timer:
 # Levers, each measured on its own as BACKEND@LEVER beside the default (issue: "each lever measured on its own"):
 #   fast@sync  the fast backend with the old per-token host→device cache position (a blocking copy every step)
 #   fast@nogc  the fast backend without gradient checkpointing (so also the shared-prefix log-prob passes)
-#   fast@fused the fast backend with q/k/v and gate/up fused into one GEMM each in the rollout copy (train/fused.py)
+#   fast@unfused the fast backend with q/k/v and gate/up as separate GEMMs in the rollout copy (the old path;
+#              fused into one GEMM each, train/fused.py, is the default on CUDA since it measured 1.11× here)
 #   fast@liger the fast backend with TRL's `use_liger_kernel` (Liger's chunked lm-head + GRPO loss: the 151,936-word
 #              logits of the 12 × ~1,200 tokens are never materialised; needs `pip install liger-kernel`)
-LEVERS = {"sync", "nogc", "fused", "liger"}
+LEVERS = {"sync", "nogc", "unfused", "liger"}
 
 
 def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, steps: int, completion: int) -> dict:
@@ -87,20 +88,23 @@ def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, st
     from train.config import PRESETS, TrainConfig
     from train.grpo import build
 
-    backend, _, lever = variant.partition("@")
-    if lever and lever not in LEVERS:
-        raise SystemExit(f"[bench] unknown lever {lever!r} (known: {', '.join(sorted(LEVERS))})")
-    extra = {"nogc": {"gradient_checkpointing": False}, "liger": {"trl": {"use_liger_kernel": True}}}.get(lever, {})
-    if lever == "sync":
+    backend, _, joined = variant.partition("@")
+    levers = set(joined.split("+")) - {""}  # fast@nogc+liger: levers together
+    if levers - LEVERS:
+        raise SystemExit(f"[bench] unknown lever {', '.join(sorted(levers - LEVERS))} (known: {', '.join(sorted(LEVERS))})")
+    extra = {}
+    for lever in levers:
+        extra |= {"nogc": {"gradient_checkpointing": False}, "liger": {"trl": {"use_liger_kernel": True}}}.get(lever, {})
+    if "sync" in levers:
         from train.rollout import StaticRollout
 
         StaticRollout.host_positions = True
-    if lever == "fused":
+    if "unfused" in levers:
         from train.rollout import MergedPolicy
 
-        MergedPolicy.fuse = True
+        MergedPolicy.fuse = False
     cfg = TrainConfig(**(PRESETS["nano-r1"] | dict(model=str(model), dataset="gsm8k", data_dir=data_dir,
-                                                 output_dir=str(out), run_name=variant.replace("@", "-"),
+                                                 output_dir=str(out), run_name=variant.replace("@", "-").replace("+", "-"),
                                                  backend=backend, max_steps=warmup + steps, save_steps=10_000,
                                                  max_completion_length=completion, overwrite=True,
                                                  eval_every=0) | extra))  # in-training eval is not the step
@@ -148,7 +152,7 @@ def main():
     ap.add_argument("--tokenizer", default="../shared/models/qwen2.5-tokenizer")
     ap.add_argument("--data-dir", default="../shared/data")
     ap.add_argument("--backends", default="trl,fast",
-                    help="comma-separated backends or BACKEND@LEVER variants (fast@sync, fast@nogc, fast@fused, fast@liger); first is the baseline")
+                    help="comma-separated backends or BACKEND@LEVER variants (fast@sync, fast@nogc, fast@unfused, fast@liger; fast@nogc+liger for two); first is the baseline")
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--completion", type=int, default=1024)
@@ -166,7 +170,7 @@ def main():
     for b in args.backends.split(","):
         # each backend in its own process: vLLM's colocated engine does not give all its memory back in-process,
         # and every backend then starts from the same empty GPU
-        out = work / f"result-{b.replace('@', '-')}.json"
+        out = work / f"result-{b.replace('@', '-').replace('+', '-')}.json"
         out.unlink(missing_ok=True)
         cmd = [sys.executable, __file__, "--one", b, "--json", str(out), "--tokenizer", args.tokenizer,
                "--data-dir", args.data_dir, "--warmup", str(args.warmup), "--steps", str(args.steps),

@@ -158,7 +158,7 @@ def test_failed_compile_falls_back_to_eager(model_and_tok, monkeypatch, capsys):
 
 
 def test_fused_projections_compute_what_the_separate_ones_do(model_and_tok):
-    """q/k/v and gate/up as one GEMM each (train/fused.py, the `fused` lever): same logits as the separate
+    """q/k/v and gate/up as one GEMM each (train/fused.py, the default on CUDA): same logits as the separate
     projections on the embedded model (Llama, no biases) and on a Qwen2-shaped one (biases on q/k/v), the same
     greedy rollout, and a weight written through a projection's view lands in the fused tensor."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
@@ -191,8 +191,26 @@ def test_fused_projections_compute_what_the_separate_ones_do(model_and_tok):
     assert greedy[0] == greedy[1]
 
 
+def test_fusing_is_for_tested_families_and_cuda_only(model_and_tok):
+    """Another model type keeps its separate projections (its call order is not known to be q, k, v); the merged
+    policy fuses by default only on CUDA, where it was measured."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import MistralConfig, MistralForCausalLM
+
+    from train.fused import fuse_projections
+    from train.rollout import MergedPolicy
+
+    mistral = MistralForCausalLM(MistralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                               num_attention_heads=4, num_key_value_heads=2, vocab_size=256))
+    assert fuse_projections(mistral) == 0
+    assert type(mistral.model.layers[0].self_attn.q_proj) is torch.nn.Linear
+    model, _ = model_and_tok
+    policy = MergedPolicy(get_peft_model(copy.deepcopy(model), LoraConfig(r=4, target_modules=["q_proj"])))
+    assert MergedPolicy.fuse is None and type(policy.model.model.layers[0].self_attn.q_proj) is torch.nn.Linear
+
+
 def test_fused_merged_policy_tracks_lora(model_and_tok, monkeypatch):
-    """With the `fused` lever the merged copy still follows the LoRA weights after each sync."""
+    """Fused (the CUDA default) the merged copy still follows the LoRA weights after each sync."""
     from peft import LoraConfig, get_peft_model
 
     from train.fused import FusedPart

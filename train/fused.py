@@ -1,7 +1,7 @@
 """Fewer, bigger GEMMs per decoder layer of the rollout copy: q/k/v as one matmul, gate/up as one.
 
     python bench/decode_step.py --variants device,fused                  # the lever on its own, decode only
-    python bench/grpo_step.py --backends fast,fast@fused                 # and in a whole GRPO step
+    python bench/grpo_step.py --backends fast,fast@unfused               # and in a whole GRPO step
 
 Why: at decode a GEMM has M = the batch rows (12 for the recipe) and is bound by reading its weight, and a small
 weight runs far below the card's bandwidth (H200, Qwen2.5-3B shape: the 8 MB `mm(12×2048, 2048×2048)` takes
@@ -23,6 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 
 GROUPS = (("self_attn", ("q_proj", "k_proj", "v_proj")), ("mlp", ("gate_proj", "up_proj")))
+# The families whose attention and MLP call these projections in GROUPS order, tested (tests/test_rollout.py,
+# tests/test_gpu.py): any other model type keeps its separate projections.
+MODEL_TYPES = {"llama", "qwen2"}
 
 
 class _Pending:
@@ -59,9 +62,12 @@ class FusedPart(nn.Module):
 def fuse_projections(model: nn.Module) -> int:
     """Fuse q/k/v and gate/up in every decoder layer of a plain (no PEFT) transformers model, in place.
 
-    Returns the number of groups fused; a layer without these projections (another architecture) is left as is.
-    Call it after the model is on its device: moving it afterwards would copy the views apart from the fused tensor.
+    Returns the number of groups fused; another model type (MODEL_TYPES), or a layer without these projections,
+    is left as is. Call it after the model is on its device: moving it afterwards would copy the views apart from
+    the fused tensor.
     """
+    if getattr(getattr(model, "config", None), "model_type", None) not in MODEL_TYPES:
+        return 0
     fused = 0
     for layer in model.model.layers:
         for block_name, names in GROUPS:
