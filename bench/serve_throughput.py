@@ -4,8 +4,10 @@
 
 One server at a time, each started, measured and stopped in turn:
   1. `python -m serve --adapter A`           (the real CLI, as a subprocess): `base` and the adapter (LoRA)
-  2. raw `python -m vllm.entrypoints.openai.api_server` with the same vLLM argv and environment that serve runs,
-     minus serve's reasoning-parser flags (what plain vLLM would be): `base`
+  2. vLLM started directly with the vLLM argv and environment that serve builds (serve/launch.py), no serve
+     process in front: `base`; once with identical flags (the goal's comparison: what serve itself costs), once
+     without serve's reasoning-parser flags (what the reasoning split costs: vLLM then runs its parser pipeline
+     on every streamed token)
   3. `python -m serve --adapter A --merged`  (two vLLM processes): `base` (no LoRA) and the merged adapter
 Load: N chat requests streamed at a fixed concurrency, temperature 0, fixed seed, ignore_eos so that every
 request produces exactly --max-tokens tokens. Throughput = completion tokens / wall seconds of the batch.
@@ -116,8 +118,11 @@ def strip_flags(argv: list[str], flags: set[str]) -> list[str]:
     return out
 
 
-def run_raw_vllm(label: str, args, results: dict) -> list[str]:
-    """Plain vLLM with serve's own argv and environment, minus the reasoning-parser flags."""
+RAW_SAME, RAW_NO_PARSER = "vLLM direct, serve's flags", "vLLM direct, no reasoning parser"
+
+
+def run_raw_vllm(label: str, args, results: dict, strip: set[str]) -> list[str]:
+    """vLLM with serve's own argv and environment, without `strip` flags, and no serve process in front."""
     cfg = ServeConfig(model=args.model, adapter=args.adapter, adapter_name=args.adapter_name, port=0,
                       api_key=args.api_key)
     cpu = on_cpu()
@@ -125,9 +130,10 @@ def run_raw_vllm(label: str, args, results: dict) -> list[str]:
     port = pick_ports("127.0.0.1", 0, 1)[0]
     argv = build_argv(cfg, model.path, port=port, lora=(adapter.path, adapter.rank), cpu=cpu,
                       dtype=serving_dtype(cfg, model.path, cpu))
-    raw = strip_flags(argv, PARSER_FLAGS)
+    raw = strip_flags(argv, strip)
     print(f"[bench] {label}: {' '.join(raw)}", file=sys.stderr, flush=True)
-    proc = VLLMProcess(raw, child_env(cfg, cpu), cache_dir() / "logs" / "bench-raw-vllm.log", label)
+    log = cache_dir() / "logs" / f"bench-vllm-direct{'-no-parser' if strip else ''}.log"
+    proc = VLLMProcess(raw, child_env(cfg, cpu), log, label)
     proc.start()
     try:
         url = f"http://127.0.0.1:{port}/v1"
@@ -146,15 +152,16 @@ def report(results: dict, args) -> None:
     print(f"|{'-' * 36}|{'-' * 11}|{'-' * 12}|{'-' * 14}|")
     for (label, name), values in results.items():
         print(f"| {label:<34} | {name:<9} | {max(values):>10.1f} | {statistics.median(values):>12.1f} |")
-    s, r, m = "python -m serve", "raw vLLM (same flags)", "python -m serve --merged"
+    s, m = "python -m serve", "python -m serve --merged"
     a = args.adapter_name
-    rows = [("serve / raw vLLM, base", best[(s, BASE_NAME)] / best[(r, BASE_NAME)], "goal >= 0.98"),
+    rows = [("serve / vLLM with serve's flags, base", best[(s, BASE_NAME)] / best[(RAW_SAME, BASE_NAME)], "goal >= 0.98"),
+            ("reasoning parser on / off, vLLM direct", best[(RAW_SAME, BASE_NAME)] / best[(RAW_NO_PARSER, BASE_NAME)], ""),
             (f"{a} via LoRA / base, same server", best[(s, a)] / best[(s, BASE_NAME)], ""),
             (f"{a} via LoRA / base without LoRA", best[(s, a)] / best[(m, BASE_NAME)], ""),
             (f"{a} merged / base, same run", best[(m, a)] / best[(m, BASE_NAME)], "goal >= 0.9")]
     print("\nratios (best repeats):")
     for label, ratio, goal in rows:
-        print(f"  {label:<38} {ratio:.3f}   {goal}".rstrip())
+        print(f"  {label:<40} {ratio:.3f}   {goal}".rstrip())
 
 
 def main() -> int:
@@ -170,7 +177,8 @@ def main() -> int:
     args = p.parse_args()
     results: dict = {}
     run_serve_cli("python -m serve", [], args, results)
-    run_raw_vllm("raw vLLM (same flags)", args, results)
+    run_raw_vllm(RAW_SAME, args, results, set())
+    run_raw_vllm(RAW_NO_PARSER, args, results, PARSER_FLAGS)
     run_serve_cli("python -m serve --merged", ["--merged"], args, results)
     report(results, args)
     return 0
