@@ -39,7 +39,7 @@ class MergedPolicy:
 
     # q/k/v and gate/up as one GEMM each (train/fused.py). None: on CUDA, where it was measured (H200, Qwen2.5-3B
     # shape, 12 rows: 4.04 → 3.50 ms per token step, GRPO step 5.72 → 5.14 s; `bench/grpo_step.py fast@unfused`
-    # is the old path); off on CPU, where it was not.
+    # is the old path); off on CPU, where it gave nothing (bench/cpu_step.py fast+fused: generation 0.95×).
     fuse: bool | None = None
 
     def __init__(self, peft_model):
