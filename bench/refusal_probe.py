@@ -53,7 +53,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-from refusal_grader import SETS, load  # noqa: E402
+from refusal_grader import SETS, load, scores  # noqa: E402
 
 from nano_r1.refusal import COMPLY, LABELS, classify  # noqa: E402
 
@@ -188,11 +188,6 @@ def design(d, layer: str, pool: str, rules: bool) -> np.ndarray:
         onehot = np.eye(len(LABELS), dtype=np.float32)[d["rule_label"]]
         parts.append(np.concatenate([onehot, d["rule_conf"][:, None].astype(np.float32)], 1))
     return np.concatenate(parts, 1)
-
-
-def scores(t: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
-    tp, fp, fn = (t & p).sum(), (~t & p).sum(), (t & ~p).sum()
-    return (t == p).mean(), tp / max(1, tp + fp), tp / max(1, tp + fn)
 
 
 def choose_threshold(X, y, sets, C) -> float:

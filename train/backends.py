@@ -98,7 +98,7 @@ def cpu_has_bf16() -> bool:
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
 
 
-# What `auto` says when it picks `fast` (the measurements in the module docstring).
+# What `auto` says when it picks `fast`: the measurements behind the choice.
 AUTO_WHY_CUDA = ("auto: the fastest measured on CUDA (bench/grpo_step.py, H200, side by side: "
                  "5.8 s/step vs 12.8 s TRL+vLLM colocate, 72 s TRL; 5.1 s since its projections are fused)")
 AUTO_WHY_CPU = "auto: the fastest measured on CPU (bench/cpu_step.py: 1.8x TRL's own path)"
