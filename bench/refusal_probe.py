@@ -2,7 +2,7 @@
 
     HF_HUB_OFFLINE=1 python bench/refusal_probe.py extract            # features of every labelled row -> /tmp (npz)
     python bench/refusal_probe.py select                              # choose layer/pooling/C on the 7 sets != heldout5
-    python bench/refusal_probe.py report --layer 15 --pool all --C 0.1 # LOSO table incl. heldout5 with that choice
+    python bench/refusal_probe.py report                              # LOSO table incl. heldout5 with that choice
     HF_HUB_OFFLINE=1 python bench/refusal_probe.py timing             # seconds per reply on this CPU
 
 Features: the chat as the model sees it (its chat template, default system prompt; user = prompt, assistant =
@@ -297,10 +297,10 @@ def main() -> int:
     ap.add_argument("--layers", default="10,15,20,25,28,30,15+28")
     ap.add_argument("--pools", default="all,last,first,tok,all+last")
     ap.add_argument("--Cs", default="0.001,0.01,0.1,1")
-    ap.add_argument("--layer", default="15")
+    ap.add_argument("--layer", default="20")  # the choice `select` made (the docstring's table)
     ap.add_argument("--pool", default="all")
-    ap.add_argument("--C", type=float, default=0.01)
-    ap.add_argument("--rlayer", default=None)
+    ap.add_argument("--C", type=float, default=0.1)
+    ap.add_argument("--rlayer", default="30")
     ap.add_argument("--rpool", default=None)
     ap.add_argument("--rC", type=float, default=None)
     ap.add_argument("--n", type=int, default=40)
