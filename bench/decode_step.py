@@ -12,8 +12,8 @@ warm-up that compiles. Variants (each a lever measured on its own; all but `sync
   nographs    inductor's default mode (no CUDA graphs): what the graphs save, i.e. what launching costs
   autotune    mode="max-autotune": CUDA graphs plus Triton GEMM autotuning (the M=12 GEMMs are the bulk)
   fused       the default compile on a copy with q/k/v and gate/up fused into one GEMM each (train/fused.py)
-With --profile, one more generation of the first variant runs under torch.profiler: the top operators by
-device time, and the share of the wall time the device was busy — well under 100 % means the host (Python,
+With --profile, one more generation of the first variant runs, --window of its token steps (from the middle)
+under torch.profiler: the top operators by device time, and the share of the wall time the device was busy — well under 100 % means the host (Python,
 launches, syncs) is what a token step waits for, near 100 % means the kernels themselves (issue: decode ≤ 2 ms
 per token step; the weights alone are ~1.3 ms at 4.8 TB/s). Prints torch's graph-break count per variant
 (run with TORCH_LOGS=graph_breaks for the reasons).
@@ -53,20 +53,44 @@ def timed_generate(roll, prompts, new_tokens, eos) -> float:
     return time.perf_counter() - t0
 
 
-def profile(roll, prompts, new_tokens, eos, top: int) -> None:
+def profile(roll, prompts, new_tokens, eos, top: int, window: int) -> None:
+    """Profile `window` token steps from the middle of one generation (a whole one is ~700 kernels × 1,024 steps:
+    too many events to sort through in the time a GPU lease leaves)."""
     from torch.profiler import ProfilerActivity, profile as torch_profile
 
-    # On CUDA the kernels only: the table is about them, and host events of 1,024 token steps only add to sort through
+    # On CUDA the kernels only: the table is about them
     acts = [ProfilerActivity.CUDA] if roll.device.type == "cuda" else [ProfilerActivity.CPU]
-    with torch_profile(activities=acts) as prof:
-        wall = timed_generate(roll, prompts, new_tokens, eos)
+    prof = torch_profile(activities=acts)
+    first = max(0, (new_tokens - window) // 2)
+    calls, wall, decode = [0], [0.0], roll._decode
+
+    def counted(*args):  # the decode step's calls, to start and stop the profiler around the window
+        if calls[0] == first:
+            sync(roll.device)
+            prof.start()
+            wall[0] = time.perf_counter()
+        out = decode(*args)
+        calls[0] += 1
+        if calls[0] == first + window:
+            sync(roll.device)
+            wall[0] = time.perf_counter() - wall[0]
+            prof.stop()
+        return out
+
+    roll._decode = counted
+    try:
+        timed_generate(roll, prompts, new_tokens, eos)
+    finally:
+        roll._decode = decode
+    steps = min(window, calls[0] - first)
     key = "self_device_time_total" if roll.device.type == "cuda" else "self_cpu_time_total"
     events = prof.key_averages()
+    print(f"token steps {first}..{first + steps} of {new_tokens}:")
     print(events.table(sort_by=key, row_limit=top))
     if roll.device.type == "cuda":
         busy = sum(getattr(e, "self_device_time_total", 0) for e in events) / 1e6  # µs of kernels → s
-        print(f"device busy {busy:.3f} s of {wall:.3f} s wall ({100 * busy / wall:.0f} %), "
-              f"{1000 * busy / new_tokens:.2f} ms of kernels per token step")
+        print(f"device busy {busy:.3f} s of {wall[0]:.3f} s wall ({100 * busy / wall[0]:.0f} %), "
+              f"{1000 * busy / steps:.2f} ms of kernels per token step")
 
 
 def main():
@@ -79,6 +103,7 @@ def main():
     ap.add_argument("--layers", type=int, default=None, help="fewer layers for a quick smoke run")
     ap.add_argument("--profile", action="store_true", help="profile one more generation of the first variant")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--window", type=int, default=64, help="token steps profiled (from the middle of a generation)")
     ap.add_argument("--compile", action="store_true", help="compile on a CPU too (CUDA always compiles)")
     args = ap.parse_args()
     from torch._dynamo.utils import counters
@@ -128,7 +153,7 @@ def main():
     if args.profile and first_roll:
         roll, variant = first_roll
         StaticRollout.host_positions = variant == "sync"
-        profile(roll, prompts, args.new_tokens, eos, args.top)
+        profile(roll, prompts, args.new_tokens, eos, args.top, args.window)
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
     print(f"\n{name}, torch {torch.__version__}, Qwen2.5-3B shape{f' ({args.layers} layers)' if args.layers else ''}, "
           f"{args.rows} rows × {args.new_tokens} tokens, compiled decode: {bool(compile)}")
