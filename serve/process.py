@@ -28,6 +28,24 @@ class ServeError(RuntimeError):
     """vLLM did not come up (exited, or timed out); the message ends with the tail of its log."""
 
 
+# vLLM's start-up failure when another process on the same GPU frees memory while vLLM measures its own use
+# (vllm 0.26, seen on an H200 with training runs finishing beside the server: "AssertionError: Error in memory
+# profiling. Initial free memory 132.86 GiB, current free memory 138.5 GiB. This happens when other processes
+# sharing the same container release GPU memory ..."). It is transient: a second start usually measures cleanly.
+PROFILING_DISTURBED = "Error in memory profiling"
+
+
+def profiling_disturbed(log_path: Path) -> bool:
+    """True if the log (its last 64 KB: the engine's traceback follows the message) shows that failure."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 65536))
+            return PROFILING_DISTURBED in f.read().decode(errors="replace")
+    except OSError:
+        return False
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
     # If the Python process that started vLLM is killed outright (SIGKILL, a crashed test run), the kernel
     # sends vLLM SIGTERM, and vLLM shuts its engine core down: no orphaned servers holding ports and CPUs.
@@ -70,7 +88,7 @@ class VLLMProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "wb") as log:
+        with open(self.log_path, "ab" if self.proc else "wb") as log:  # a restart keeps the first try's log
             self.proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
                                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)
