@@ -36,14 +36,8 @@ PROFILING_DISTURBED = "Error in memory profiling"
 
 
 def profiling_disturbed(log_path: Path) -> bool:
-    """True if the log (its last 64 KB: the engine's traceback follows the message) shows that failure."""
-    try:
-        with open(log_path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 65536))
-            return PROFILING_DISTURBED in f.read().decode(errors="replace")
-    except OSError:
-        return False
+    """True if the log shows that failure (in its last 64 KB: the engine's traceback follows the message)."""
+    return PROFILING_DISTURBED in tail_text(log_path, 65536)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
@@ -56,15 +50,19 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec (Linu
         pass
 
 
-def log_tail(path: Path, lines: int = 25) -> str:
+def tail_text(path: Path, size: int) -> str:
+    """The last `size` bytes of a file, decoded ("" if it cannot be read)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 16384))
-            text = f.read().decode(errors="replace")
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode(errors="replace")
     except OSError:
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+
+
+def log_tail(path: Path, lines: int = 25) -> str:
+    return "\n".join(tail_text(path, 16384).splitlines()[-lines:])
 
 
 def last_log_message(path: Path) -> str:
