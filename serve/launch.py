@@ -221,7 +221,7 @@ def start_wave(wave: list, cfg: ServeConfig, out, retries: int = 1) -> None:
             wait_until_ready(wave, cfg.api_key, cfg.startup_timeout, out=out)
             return
         except ServeError:
-            disturbed = [p for p, _ in wave if p.exited() is not None and profiling_disturbed(p.log_path)]
+            disturbed = [p for p, _ in wave if p.exited() is not None and profiling_disturbed(p.log_path, p.log_start)]
             if not disturbed:
                 raise
             if attempt == retries:
@@ -231,6 +231,8 @@ def start_wave(wave: list, cfg: ServeConfig, out, retries: int = 1) -> None:
                     "or give vLLM a GPU of its own") from None
             for p in disturbed:
                 p.stop(grace=5)
+            if hasattr(out, "isatty") and out.isatty():
+                out.write("\r\033[K")  # clear wait_until_ready's progress line
             print(f"[serve] vLLM ({disturbed[0].label}): another process on this GPU freed memory while vLLM "
                   "measured its own; starting it again", file=out, flush=True)
 

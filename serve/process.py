@@ -35,9 +35,14 @@ class ServeError(RuntimeError):
 PROFILING_DISTURBED = "Error in memory profiling"
 
 
-def profiling_disturbed(log_path: Path) -> bool:
-    """True if the log shows that failure (in its last 64 KB: the engine's traceback follows the message)."""
-    return PROFILING_DISTURBED in tail_text(log_path, 65536)
+def profiling_disturbed(log_path: Path, since: int = 0) -> bool:
+    """True if the log, from byte `since` on (where this start's output begins), shows that failure (in its last
+    64 KB: the engine's traceback follows the message)."""
+    try:
+        size = log_path.stat().st_size
+    except OSError:
+        return False
+    return PROFILING_DISTURBED in tail_text(log_path, min(65536, size - since))
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
@@ -78,6 +83,7 @@ class VLLMProcess:
     def __init__(self, argv: list[str], env: dict[str, str], log_path: Path, label: str):
         self.argv, self.env, self.log_path, self.label = argv, env, Path(log_path), label
         self.proc: subprocess.Popen | None = None
+        self.log_start = 0  # where this start's output begins in the log (a restart appends)
         self._stopped = False
 
     @property
@@ -87,6 +93,7 @@ class VLLMProcess:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab" if self.proc else "wb") as log:  # a restart keeps the first try's log
+            self.log_start = log.tell()
             self.proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
                                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)

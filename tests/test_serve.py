@@ -3,6 +3,7 @@ the process-group stop and the one-line CLI errors (~30 s):  .venv/bin/python -m
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -230,15 +231,15 @@ DISTURBED = ("(EngineCore pid=2271) ERROR 12-01 23:48:31 [core.py:1330] Assertio
              "Initial free memory 132.86 GiB, current free memory 138.5 GiB. This happens when other processes "
              "sharing the same container release GPU memory while vLLM is profiling during initialization.")
 
-# Stands in for vLLM (which cannot be made to fail this way without a GPU): the first FAILS starts print that
-# line and exit 1; later starts answer GET /v1/models like a server that came up.
+# Stands in for vLLM (which cannot be made to fail this way without a GPU): start number i (from 0) prints the i-th
+# of the "|"-separated lines and exits 1; once they are used up, it answers GET /v1/models like a server that came up.
 ENGINE = """
 import http.server, pathlib, sys
-tries = pathlib.Path(sys.argv[1]); port, fails = int(sys.argv[2]), int(sys.argv[3])
+tries = pathlib.Path(sys.argv[1]); port, lines = int(sys.argv[2]), [l for l in sys.argv[3].split("|") if l]
 n = int(tries.read_text()) if tries.exists() else 0
 tries.write_text(str(n + 1))
-if n < fails:
-    print(sys.argv[4], flush=True)
+if n < len(lines):
+    print(lines[n], flush=True)
     sys.exit(1)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -248,46 +249,48 @@ http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 """
 
 
-@pytest.mark.parametrize("fails, outcome", [(0, "up"), (1, "up after one restart"), (2, "one clear error")])
-def test_an_engine_disturbed_while_profiling_starts_again_once(tmp_path, fails, outcome):
-    import io
+def engine(tmp_path, port, *lines):
+    return VLLMProcess([sys.executable, "-c", ENGINE, str(tmp_path / "tries"), str(port), "|".join(lines)], {},
+                       tmp_path / "engine.log", "base")
 
+
+@pytest.mark.parametrize("fails", [0, 1, 2])
+def test_an_engine_disturbed_while_profiling_starts_again_once(tmp_path, fails):
     from serve.launch import start_wave
     from serve.process import ServeError
 
     port = pick_ports("127.0.0.1", 0, 1)[0]
-    tries = tmp_path / "tries"
-    proc = VLLMProcess([sys.executable, "-c", ENGINE, str(tries), str(port), str(fails), DISTURBED], {},
-                       tmp_path / "engine.log", "base")
+    proc = engine(tmp_path, port, *[DISTURBED] * fails)
     out = io.StringIO()
-    cfg = ServeConfig(startup_timeout=60)
     try:
         if fails < 2:
-            start_wave([(proc, f"http://127.0.0.1:{port}/v1")], cfg, out)
-            assert proc.exited() is None and int(tries.read_text()) == fails + 1
+            start_wave([(proc, f"http://127.0.0.1:{port}/v1")], ServeConfig(startup_timeout=60), out)
+            assert proc.exited() is None and (tmp_path / "tries").read_text() == str(fails + 1)
             assert ("starting it again" in out.getvalue()) == (fails == 1)
             if fails:  # the first try's log is kept beside the second's
                 assert DISTURBED in (tmp_path / "engine.log").read_text()
         else:
             with pytest.raises(ServeError) as err:
-                start_wave([(proc, f"http://127.0.0.1:{port}/v1")], cfg, out)
-            assert int(tries.read_text()) == 2  # started twice, not more
+                start_wave([(proc, f"http://127.0.0.1:{port}/v1")], ServeConfig(startup_timeout=60), out)
+            assert (tmp_path / "tries").read_text() == "2"  # started twice, not more
             first = str(err.value).splitlines()[0]
             assert "another process on this GPU freed memory while vLLM profiled, 2 times" in first
     finally:
         proc.stop(grace=1)
 
 
-def test_other_start_failures_are_not_retried(tmp_path):
+@pytest.mark.parametrize("lines", [["ValueError: some other failure"],
+                                   [DISTURBED, "ValueError: some other failure"]])
+def test_other_start_failures_are_not_retried(tmp_path, lines):
+    """Another failure ends the start at once — also a second try's, whose log still holds the first's line."""
     from serve.launch import start_wave
     from serve.process import ServeError
 
-    tries = tmp_path / "tries"
-    proc = VLLMProcess([sys.executable, "-c", ENGINE, str(tries), "1", "5", "ValueError: some other failure"], {},
-                       tmp_path / "engine.log", "base")
-    with pytest.raises(ServeError, match="exited with code 1 during start-up"):
-        start_wave([(proc, "http://127.0.0.1:1/v1")], ServeConfig(startup_timeout=60), sys.stderr)
-    assert tries.read_text() == "1"
+    proc = engine(tmp_path, 1, *lines)
+    with pytest.raises(ServeError) as err:
+        start_wave([(proc, "http://127.0.0.1:1/v1")], ServeConfig(startup_timeout=60), io.StringIO())
+    assert "exited with code 1 during start-up" in str(err.value).splitlines()[0]
+    assert (tmp_path / "tries").read_text() == str(len(lines))
 
 
 # --- the command line ------------------------------------------------------------------------------------------
