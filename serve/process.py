@@ -94,6 +94,7 @@ class VLLMProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab" if self.proc else "wb") as log:  # a restart keeps the first try's log
             self.log_start = log.tell()
+            self._stopped = False  # a restarted engine is stopped like the first
             self.proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
                                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)

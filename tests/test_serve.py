@@ -269,6 +269,8 @@ def test_an_engine_disturbed_while_profiling_starts_again_once(tmp_path, fails):
             assert ("starting it again" in out.getvalue()) == (fails == 1)
             if fails:  # the first try's log is kept beside the second's
                 assert DISTURBED in (tmp_path / "engine.log").read_text()
+            proc.stop(grace=1)  # the restarted engine is stopped too, not left running
+            assert proc.exited() is not None
         else:
             with pytest.raises(ServeError) as err:
                 start_wave([(proc, f"http://127.0.0.1:{port}/v1")], ServeConfig(startup_timeout=60), out)
