@@ -13,8 +13,9 @@ warm-up that compiles. Variants (each a lever measured on its own; all but `sync
   autotune    mode="max-autotune": CUDA graphs plus Triton GEMM autotuning (the M=12 GEMMs are the bulk)
   fused       the default compile on a copy with q/k/v and gate/up fused into one GEMM each (train/fused.py)
 With --profile, one more generation of the first variant runs, --window of its token steps (from the middle)
-under torch.profiler: the top operators by device time, and the share of the wall time the device was busy — well under 100 % means the host (Python,
-launches, syncs) is what a token step waits for, near 100 % means the kernels themselves (issue: decode ≤ 2 ms
+under torch.profiler: the top operators by device time, and the share of the wall time the device was busy —
+well under 100 % means the host (Python, launches, syncs) or the gaps between kernels are what a token step
+waits for, near 100 % means the kernels themselves (issue: decode ≤ 2 ms
 per token step; the weights alone are ~1.3 ms at 4.8 TB/s). Prints torch's graph-break count per variant
 (run with TORCH_LOGS=graph_breaks for the reasons).
 """

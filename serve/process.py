@@ -35,16 +35,6 @@ class ServeError(RuntimeError):
 PROFILING_DISTURBED = "Error in memory profiling"
 
 
-def profiling_disturbed(log_path: Path, since: int = 0) -> bool:
-    """True if the log, from byte `since` on (where this start's output begins), shows that failure (in its last
-    64 KB: the engine's traceback follows the message)."""
-    try:
-        size = log_path.stat().st_size
-    except OSError:
-        return False
-    return PROFILING_DISTURBED in tail_text(log_path, min(65536, size - since))
-
-
 def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux only)
     # If the Python process that started vLLM is killed outright (SIGKILL, a crashed test run), the kernel
     # sends vLLM SIGTERM, and vLLM shuts its engine core down: no orphaned servers holding ports and CPUs.
@@ -112,6 +102,15 @@ class VLLMProcess:
                 return reply.status == 200
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             return False
+
+    def profiling_disturbed(self) -> bool:
+        """True if this start's output (not an earlier try's: a restart appends) shows PROFILING_DISTURBED, in its
+        last 64 KB (the engine's traceback follows the message)."""
+        try:
+            size = self.log_path.stat().st_size
+        except OSError:
+            return False
+        return PROFILING_DISTURBED in tail_text(self.log_path, min(65536, size - self.log_start))
 
     def failure(self, what: str) -> ServeError:
         return ServeError(f"vLLM ({self.label}) {what}; last lines of {self.log_path}:\n{log_tail(self.log_path)}")
