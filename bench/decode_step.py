@@ -15,9 +15,9 @@ warm-up that compiles. Variants (each a lever measured on its own; all but `sync
 With --profile, one more generation of the first variant runs, --window of its token steps (from the middle)
 under torch.profiler: the top operators by device time, and the share of the wall time the device was busy —
 well under 100 % means the host (Python, launches, syncs) or the gaps between kernels are what a token step
-waits for, near 100 % means the kernels themselves (issue: decode ≤ 2 ms
-per token step; the weights alone are ~1.3 ms at 4.8 TB/s). Prints torch's graph-break count per variant
-(run with TORCH_LOGS=graph_breaks for the reasons).
+waits for, near 100 % means the kernels themselves (issue: decode ≤ 2 ms per token step; the weights alone
+are ~1.3 ms at 4.8 TB/s). Prints torch's graph-break count per variant (run with TORCH_LOGS=graph_breaks for the
+reasons).
 """
 
 from __future__ import annotations

@@ -122,9 +122,9 @@ def test_eval_against_gpu_server(gpu_server, gpu_run, data_dir, tmp_path):
 
 
 def test_fused_projections_under_cuda_graphs(embedded_model):
-    """Fused projections (train/fused.py, the CUDA default) inside the compiled, CUDA-graphed decode step: the same greedy tokens as
-    the separate projections, and after an in-place weight write (what MergedPolicy.sync does between steps) the
-    replayed graph reads the new weights."""
+    """Fused projections (train/fused.py, the CUDA default) inside the compiled, CUDA-graphed decode step: the same
+    greedy tokens as the separate projections, and after an in-place weight write (what MergedPolicy.sync does
+    between steps) the replayed graph reads the new weights."""
     import copy
 
     import torch
