@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nano_r1 import selfcheck
 from nano_r1.plot import pyplot
+from nano_r1.replyformat import ANSWER_OPEN
 
 MAX_LINES = 34
 PROMPT_LINES = 6
@@ -39,7 +40,7 @@ def verdict_text(scores: dict, primary: str) -> str:
         return ("REFUSED" if scores.get("refusal") else "answered") + check
     strict = "✓" if scores.get("correct") else "✗"
     flexible = "✓" if scores.get("correct_flexible") else "✗"
-    return f"strict {strict}   flexible {flexible}   <answer> {'found' if scores.get('parsed') else 'missing'}" + check
+    return f"strict {strict}   flexible {flexible}   {ANSWER_OPEN} {'found' if scores.get('parsed') else 'missing'}" + check
 
 
 VERDICTS = ["refusal", "correct", "correct_flexible", "parsed", "self_check"]  # what verdict_text shows

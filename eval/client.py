@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from nano_r1.cliargs import ConfigError
-from nano_r1.grading import join_reasoning
+from nano_r1.replyformat import join_reasoning
 
 RETRYABLE = ("APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError")
 
@@ -78,7 +78,7 @@ async def chat(client, req: Request, retries: int) -> dict:
             msg = choice.message
             extra = getattr(msg, "model_extra", None) or {}
             reasoning = getattr(msg, "reasoning", None) or extra.get("reasoning") or extra.get("reasoning_content")
-            # a reasoning parser split the reply: keep both parts, grade the whole (nano_r1.grading.join_reasoning)
+            # a reasoning parser split the reply: keep both parts, grade the whole (nano_r1.replyformat.join_reasoning)
             return {"completion": join_reasoning(reasoning, msg.content or ""), "content": msg.content or "",
                     "reasoning": reasoning, "finish_reason": choice.finish_reason,
                     "prompt_tokens": getattr(usage, "prompt_tokens", None),

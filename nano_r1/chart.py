@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from nano_r1.plot import pyplot
+from nano_r1.replyformat import ANSWER_OPEN
 from nano_r1.rundir import RunDir
 
 # (title, [(metrics key, label, scale, smooth)])
@@ -26,7 +27,7 @@ PANELS = [
     ("accuracy", [("rewards/correctness/mean", "training reward (fraction right)", 0.5, True),
                   ("eval/accuracy_strict", "held-out strict", 1.0, False),
                   ("eval/accuracy_flexible", "held-out flexible", 1.0, False),
-                  ("eval/answer_parsed", "held-out <answer> parsed", 1.0, False)]),
+                  ("eval/answer_parsed", f"held-out {ANSWER_OPEN} parsed", 1.0, False)]),
 ]
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
 

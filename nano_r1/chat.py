@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import prompts
+from nano_r1 import replyformat
 from nano_r1.cliargs import ConfigError
 from nano_r1.files import read_text
 from nano_r1.text import clean
@@ -18,8 +19,8 @@ MAX_SYSTEM_PROMPT_CHARS = 100_000  # far above any prompt; a bigger "prompt" is 
 
 # The seed's optional 1-shot example, in the exact answer format.
 ONE_SHOT = [{"role": "user", "content": "What is the largest single-digit prime number?"},
-            {"role": "assistant", "content": "<reasoning>\n9 is divisible by 3 and 8 is divisible by 2, "
-             "but 7 is prime.\n</reasoning>\n<answer>\n7\n</answer>"}]
+            {"role": "assistant", "content": replyformat.render("9 is divisible by 3 and 8 is divisible by 2, "
+                                                                "but 7 is prime.", "7")}]
 
 
 def system_prompt(spec: str | None = "default") -> str | None:

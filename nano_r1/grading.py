@@ -12,33 +12,13 @@ from __future__ import annotations
 
 import re
 
-ANSWER_BLOCK = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
-REASONING_BLOCK = re.compile(r"<reasoning>(.*?)</reasoning>", re.DOTALL)
+from nano_r1.replyformat import answer_block, reasoning_block  # noqa: F401  (reasoning_block: refusal grader)
+
 # A number as people write it: optional sign, thousands commas, decimals ("-1,234.50", ".5").
 NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
 GSM8K_REFERENCE = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
 TOLERANCE = 1e-6
 FRACTION = re.compile(r"-?\d+\s*/\s*\d+")
-
-
-def answer_block(text: str) -> str | None:
-    """Content of the last complete <answer>…</answer> block, or None."""
-    blocks = ANSWER_BLOCK.findall(text or "")
-    return blocks[-1] if blocks else None
-
-
-def reasoning_block(text: str) -> str | None:
-    blocks = REASONING_BLOCK.findall(text or "")
-    return blocks[-1] if blocks else None
-
-
-def join_reasoning(reasoning: str | None, content: str) -> str:
-    """The reply as the model wrote it, from a server that split it (`python -m serve`'s reasoning parser puts
-    the text inside <reasoning>…</reasoning> in `message.reasoning` and the rest in `message.content`), in the
-    canonical layout, so graders, self-check and cards see the reasoning that training saw."""
-    if reasoning is None:
-        return content or ""
-    return f"<reasoning>\n{reasoning}\n</reasoning>\n{content or ''}"
 
 
 def parse_number(text: str | None) -> float | None:

@@ -18,7 +18,7 @@ import functools
 import re
 
 import prompts
-from nano_r1.grading import ANSWER_BLOCK, reasoning_block
+from nano_r1.replyformat import reasoning_block, without_answer
 
 QUOTED = re.compile(r"\"[^\"\n]{0,400}\"|“[^”\n]{0,400}”")
 
@@ -42,7 +42,7 @@ def lexicon() -> tuple[tuple[str, re.Pattern], ...]:
 def reasoning_text(reply: str) -> str:
     """The part of a reply that reasons: the <reasoning> block, else the reply without its <answer> block."""
     inside = reasoning_block(reply or "")
-    return inside if inside is not None else ANSWER_BLOCK.sub(" ", reply or "")
+    return inside if inside is not None else without_answer(reply)
 
 
 def markers(reply: str, question: str | None = None) -> list[str]:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from nano_r1 import apikey
+from nano_r1.replyformat import ANSWER_OPEN, REASONING_OPEN
 from serve.config import BASE_NAME, KEY_ENV, ServeConfig
 from serve.launch import Server, serve_in_background
 from serve.process import log_tail
@@ -58,7 +59,7 @@ def curl_example(srv: Server) -> str:
     name = srv.names[-1]
     auth = f' -H "Authorization: Bearer {key_shell(srv)}"' if srv.api_key else ""
     body = (f'{{"model": "{name}", "max_tokens": 200, "messages": [{{"role": "user", "content": '
-            f'"What is 7 * 6? Think inside <reasoning> tags, then answer inside <answer> tags."}}]}}')
+            f'"What is 7 * 6? Think inside {REASONING_OPEN} tags, then answer inside {ANSWER_OPEN} tags."}}]}}')
     return f"curl {srv.url_for(name)}/chat/completions -H \"Content-Type: application/json\"{auth} -d '{body}'"
 
 

@@ -33,7 +33,9 @@ except ImportError:  # vLLM 0.26 (the GPU set)
     from vllm.entrypoints.openai.engine.protocol import DeltaMessage
 from vllm.reasoning import ReasoningParser, ReasoningParserManager
 
-START, END = "<reasoning>", "</reasoning>"
+from nano_r1.replyformat import REASONING_OPEN, REASONING_CLOSE
+
+START, END = REASONING_OPEN, REASONING_CLOSE
 NAME = "nano-r1"
 
 

@@ -145,7 +145,7 @@ def test_registered_under_its_name():
 ])
 def test_eval_rejoins_what_the_parser_split(text):
     """eval stores message.reasoning + message.content; join_reasoning gives graders the reply back."""
-    from nano_r1.grading import join_reasoning
+    from nano_r1.replyformat import join_reasoning
     from serve.reasoning_parser import split
 
     reasoning, content = split(text)

@@ -17,6 +17,7 @@ import time
 from transformers import TrainerCallback
 
 from nano_r1 import selfcheck
+from nano_r1.replyformat import ANSWER_OPEN
 from nano_r1.rundir import RunDir
 from nano_r1.tasks import Item
 from nano_r1.tasks.math import GSM8K
@@ -68,7 +69,7 @@ class HeldOutEval(TrainerCallback):
                "eval/n": len(items), "eval/seconds": round(time.perf_counter() - start, 2)}
         self.run.append_metrics(row)
         print(f"[train] eval at step {step}: strict {row['eval/accuracy_strict']:.1%}, flexible "
-              f"{row['eval/accuracy_flexible']:.1%}, <answer> parsed {row['eval/answer_parsed']:.1%} "
+              f"{row['eval/accuracy_flexible']:.1%}, {ANSWER_OPEN} parsed {row['eval/answer_parsed']:.1%} "
               f"(n={len(items)}, {row['eval/seconds']:.0f} s)", file=sys.stderr, flush=True)
         return row
 

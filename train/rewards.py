@@ -18,16 +18,12 @@ Each returns a float and never raises, whatever the text. `trl_reward(name)` ada
 
 from __future__ import annotations
 
-import re
-
-from nano_r1 import selfcheck
-from nano_r1.grading import reasoning_block, strict_answer
+from nano_r1 import replyformat, selfcheck
+from nano_r1.grading import strict_answer
 from nano_r1.tasks.math import GSM8K
 
 TASK = GSM8K()
 
-STRICT = re.compile(r"^<reasoning>\n.*?\n</reasoning>\n<answer>\n.*?\n</answer>\n?$", re.DOTALL)
-SOFT = re.compile(r"^\s*<reasoning>.*?</reasoning>\s*<answer>.*?</answer>", re.DOTALL)
 CHARS_PER_TOKEN = 4
 LENGTH_CAP = 1.0
 
@@ -37,34 +33,30 @@ def correctness(text: str, reference: str) -> float:
 
 
 def strict_format(text: str, reference: str = "") -> float:
-    return 0.5 if STRICT.match(text or "") else 0.0
+    return 0.5 if replyformat.is_strict(text) else 0.0
 
 
 def soft_format(text: str, reference: str = "") -> float:
-    return 0.5 if SOFT.match(text or "") else 0.0
+    return 0.5 if replyformat.is_soft(text) else 0.0
 
 
 def xmlcount(text: str, reference: str = "") -> float:
     text = text or ""
-    # Text after the final </answer> (one newline allowed) is penalised 0.001/char, once for each of the
-    # two answer tags as in the seed. The seed split on "\n</answer>\n", so a reply ending right at
-    # </answer> was charged for its whole length; we measure only what follows the tag.
-    after = text.rsplit("</answer>", 1)[-1] if "</answer>" in text else ""
+    # Text after the final answer tag (one newline allowed) is penalised 0.001/char, once for each of the
+    # two answer tags as in the seed. The seed split on the closing tag with newlines around it, so a reply ending
+    # right at the tag was charged for its whole length; we measure only what follows the tag.
+    close = replyformat.ANSWER_CLOSE
+    after = text.rsplit(close, 1)[-1] if close in text else ""
     after = after[1:] if after.startswith("\n") else after
     score = 0.0
-    if text.count("<reasoning>\n") == 1:
-        score += 0.125
-    if text.count("\n</reasoning>\n") == 1:
-        score += 0.125
-    if text.count("\n<answer>\n") == 1:
-        score += 0.125 - len(after) * 0.001
-    if text.count("\n</answer>") == 1:
-        score += 0.125 - len(after) * 0.001
+    for i, piece in enumerate(replyformat.XML_PIECES):
+        if text.count(piece) == 1:
+            score += 0.125 - (len(after) * 0.001 if i >= 2 else 0.0)  # the two answer pieces pay for the tail
     return score
 
 
 def length(text: str, reference: str = "", max_completion_length: int = 1024) -> float:
-    inside = reasoning_block(text or "")
+    inside = replyformat.reasoning_block(text or "")
     if inside is None:
         return 0.0
     return min(LENGTH_CAP, 2.0 * len(inside.strip()) / (max_completion_length * CHARS_PER_TOKEN))

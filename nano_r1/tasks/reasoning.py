@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from nano_r1.grading import answer_block, grade_math, is_number
+from nano_r1.grading import grade_math, is_number
+from nano_r1.replyformat import answer_block
 import prompts
 from nano_r1.tasks.base import Item, Task, file_version
 from nano_r1.tasks.math import MATH_METRICS
