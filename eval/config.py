@@ -9,6 +9,7 @@ from nano_r1 import apikey
 from nano_r1.chat import system_prompt as resolve_system_prompt
 from nano_r1.cliargs import ConfigError
 from nano_r1.rundir import RunDir
+from nano_r1.tasks.base import Prompting
 
 SYSTEM_PROMPT_CHOICES = ["default", "none"]
 KEY_ENV = "OPENAI_API_KEY"  # the openai client's own variable
@@ -101,17 +102,14 @@ class EvalConfig:
         """'none' for the seed-style baseline, else 'default' (the shared prompt): part of every record."""
         return "none" if (self.base_system_prompt == "none" and model == self.models[0]) else "default"
 
-    def prompting(self) -> tuple[str | None, bool]:
-        """(system prompt text, one-shot) every model gets: the run's own unless set here."""
-        system, one_shot = RunDir(self.run).prompting() if self.run else (resolve_system_prompt("default"), False)
-        if self.system_prompt is not None:
-            system = resolve_system_prompt(self.system_prompt)
-        if self.one_shot is not None:
-            one_shot = self.one_shot
-        return system, one_shot
+    def prompting(self) -> Prompting:
+        """The Prompting every model gets: the run's own unless set here."""
+        own = RunDir(self.run).prompting() if self.run else Prompting(resolve_system_prompt("default"), False)
+        return Prompting(own.system if self.system_prompt is None else resolve_system_prompt(self.system_prompt),
+                         own.one_shot if self.one_shot is None else self.one_shot)
 
-    def prompting_for(self, model: str) -> tuple[str | None, bool]:
-        return (None, False) if self.system_for(model) == "none" else self.prompting()
+    def prompting_for(self, model: str) -> Prompting:
+        return Prompting(None, False) if self.system_for(model) == "none" else self.prompting()
 
     def served_model_and_adapter(self) -> tuple[str | None, str | None]:
         """--model/--adapter, filled in from --run's config.json and adapter folder."""

@@ -213,7 +213,8 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
     if cfg.base_system_prompt == "none":
         md += [f"> **Seed-style comparison, not like for like:** `{cfg.models[0]}` was asked without the system "
                "prompt that the other models got (`--base-system-prompt none`).", ""]
-    system, one_shot = cfg.prompting()
+    prompting = cfg.prompting()
+    system, one_shot = prompting.system, prompting.one_shot
     source = f"the training prompt of `{cfg.run}`" if cfg.run and cfg.system_prompt is None else "the same prompt"
     if cfg.base_system_prompt != "none":
         md += [f"Every model got the same messages: {source} — "

@@ -24,9 +24,9 @@ def build_requests(cfg: EvalConfig, suites: list[Task]) -> list[Request]:
         items = suite.load(cfg.data_dir)[: cfg.limit]
         for model in cfg.models:
             system_kind = cfg.system_for(model)
-            system, one_shot = cfg.prompting_for(model)
+            prompting = cfg.prompting_for(model)
             for item in items:
-                messages = suite.messages(item, system, one_shot)
+                messages = suite.messages(item, prompting)
                 for sample in range(cfg.samples):
                     params = {**sampling, "seed": cfg.seed + sample}
                     key = record_key(model, suite.name, suite.version, item.id, sample, digest(messages), params)

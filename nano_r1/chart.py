@@ -17,6 +17,7 @@ from nano_r1.plot import pyplot
 from nano_r1.replyformat import ANSWER_OPEN
 from nano_r1.rundir import RunDir
 
+CORRECT = "rewards/correctness/mean"
 # (title, [(metrics key, label, scale, smooth)])
 PANELS = [
     ("total reward", [("reward", "reward", 1.0, True)]),
@@ -24,7 +25,7 @@ PANELS = [
                 ("rewards/reasoning_words/mean", "reasoning words", 1.0, True)]),
     ("self-check share (\"Wait, …\")", [("rewards/self_check/mean", "training completions", 1.0, True),
                                         ("eval/self_check", "held-out, greedy", 1.0, False)]),
-    ("accuracy", [("rewards/correctness/mean", "training reward (fraction right)", 0.5, True),
+    ("accuracy", [(CORRECT, "training reward (fraction right)", 1.0, True),
                   ("eval/accuracy_strict", "held-out strict", 1.0, False),
                   ("eval/accuracy_flexible", "held-out flexible", 1.0, False),
                   ("eval/answer_parsed", f"held-out {ANSWER_OPEN} parsed", 1.0, False)]),
@@ -57,10 +58,15 @@ def draw_chart(run: RunDir, out_path: Path, title: str | None = None) -> Path:
     plt = pyplot()
     rows = run.read_metrics()
     title = run_title(run, rows) if title is None else title
+    try:
+        per_right = run.correct_reward()  # 2.0 in runs from before the rubric's weights were recorded
+    except Exception:  # noqa: BLE001 — a chart of a folder without a readable config still draws
+        per_right = 1.0
     fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 4), dpi=100)
     for ax, (panel_title, series) in zip(axes, PANELS):
         drawn = False
         for color, (key, label, scale, smoothed) in zip(COLORS, series):
+            scale = scale / per_right if key == CORRECT else scale
             pts = [(r["step"], r[key] * scale) for r in rows if isinstance(r.get(key), (int, float))]
             if not pts:
                 continue

@@ -72,16 +72,22 @@ class RunDir:
     def write_config(self, data: dict, name: str = "config.json") -> None:
         write_atomic(self.path / name, json.dumps(data, indent=2) + "\n")
 
-    def prompting(self) -> tuple[str | None, bool]:
-        """(system prompt text, one-shot) exactly as the run was trained with."""
+    def prompting(self):
+        """The Prompting (system prompt text, one-shot) exactly as the run was trained with."""
         from nano_r1.chat import system_prompt
+        from nano_r1.tasks.base import Prompting
 
         cfg = self.read_config()
         if "system_prompt_text" in cfg:
             system = self.config_value(cfg, "system_prompt_text", (str,))
         else:
             system = system_prompt(self.config_value(cfg, "system_prompt", (str,), "default"))
-        return system, bool(self.config_value(cfg, "one_shot", (bool,), False))
+        return Prompting(system, bool(self.config_value(cfg, "one_shot", (bool,), False)))
+
+    def correct_reward(self) -> float:
+        """What `rewards/correctness/mean` logs for a right answer: 1.0 since the rubric (and its weights) is
+        recorded in config.json; runs from before returned the seed's 2.0 from the reward function itself."""
+        return 1.0 if isinstance(self.read_config().get("rubric"), dict) else 2.0
 
     def base_model(self) -> str | None:
         """The folder the run trained from if it is on this machine, else the name it was given (an alias or hub

@@ -7,11 +7,17 @@ import pytest
 from nano_r1.grading import gsm8k_reference
 from nano_r1.cliargs import ConfigError
 from nano_r1.chat import messages as to_chat
-from train.data import TASK, load_items, synthetic
+from nano_r1.tasks.math import GSM8K, GSM8KFile
+from nano_r1.tasks.synthetic import synthetic
+from train.data import training_task
+
+
+def load_items(dataset, data_dir=None, seed=42):
+    return training_task(dataset, seed).train_items(data_dir)
 
 
 def test_real_gsm8k_train(data_dir):
-    rows = load_items("gsm8k", str(data_dir), "train")
+    rows = load_items("gsm8k", str(data_dir))
     assert len(rows) == 7473
     # the first GSM8K train problem: Natalia's clips
     assert rows[0].prompt.startswith("Natalia sold clips") and rows[0].reference == "72"
@@ -54,7 +60,7 @@ def test_bad_files(tmp_path, content, message):
     path = tmp_path / "d.jsonl"
     path.write_text(content)
     with pytest.raises(ConfigError, match=message):
-        TASK.from_file(path)
+        GSM8KFile(path).train_items(None)
 
 
 def test_unknown_dataset_and_missing_file(tmp_path):
@@ -75,6 +81,8 @@ def test_synthetic_suite_is_held_out_and_graded_like_gsm8k():
     items = suite.load(None)
     assert items[:3] == synthetic(3, HELD_OUT_SEED)
     train = {r.prompt for r in load_items("synthetic", seed=42)}
+    # evaluation during training scores the suite's first problems: one held-out seed for both
+    assert training_task("synthetic", seed=7).held_out_items(None, 5) == items[:5]
     assert sum(it.prompt in train for it in items[:60]) <= 3  # a template space, not a memory test
     ref = items[0].reference
-    assert suite.score(f"<answer>\n{ref}\n</answer>", ref, {}) == TASK.score(f"<answer>\n{ref}\n</answer>", ref)
+    assert suite.score(f"<answer>\n{ref}\n</answer>", ref, {}) == GSM8K().score(f"<answer>\n{ref}\n</answer>", ref)

@@ -13,8 +13,9 @@ from eval.requests import build_requests
 from nano_r1.chat import system_prompt
 from nano_r1.rundir import RunDir
 from nano_r1.tasks import get_task
-from train.data import build_dataset, load_items
-from train.rewards import correctness
+from nano_r1.tasks import Prompting
+from nano_r1.tasks.rubric import correctness
+from train.data import build_dataset
 
 
 @pytest.mark.parametrize("one_shot, spec", [(True, "default"), (False, "default"), (True, "none")])
@@ -24,8 +25,9 @@ def test_train_and_eval_build_identical_messages(tmp_path, data_dir, one_shot, s
     run.path.mkdir()
     run.write_config({"model": "smollm2-135m", "system_prompt": spec, "system_prompt_text": system,
                       "one_shot": one_shot})
-    items = load_items("gsm8k", str(data_dir), "test")[:5]
-    trained_on = build_dataset(items, system, one_shot)["prompt"]
+    task = get_task("gsm8k")
+    items = task.held_out_items(str(data_dir), 5)
+    trained_on = build_dataset(task, items, Prompting(system, one_shot))["prompt"]
     cfg = EvalConfig(suite=["gsm8k"], limit=5, data_dir=str(data_dir), run=str(run.path))
     asked = {r.payload["item"]: r.messages for r in build_requests(cfg, [get_task("gsm8k")]) if r.model == "nano-r1"}
     for item, train_messages in zip(items, trained_on):
@@ -64,7 +66,7 @@ def test_every_grading_entry_point_gives_one_verdict(tmp_path):
     regraded_math = [json.loads(line) for line in dst.read_text().splitlines()]
     for (reply, ref), again, again_math in zip(REPLIES, regraded, regraded_math):
         verdict = gsm8k.score(reply, ref)
-        assert (correctness(reply, ref) == 2.0) == verdict["correct"], reply          # the training reward
+        assert (correctness(reply, ref) == 1.0) == verdict["correct"], reply          # the training reward
         assert reasoning.score(reply, ref, {}) == verdict, reply                       # numeric reasoning items
         assert math500.score(reply, ref) == verdict, reply                              # MATH-500's grader
         assert {k: again[k] for k in verdict} == verdict, reply                         # eval grade --grader gsm8k

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import prompts
 from nano_r1 import chat, grading, replyformat, selfcheck
-from train import rewards
+from nano_r1.tasks import rubric as rewards
 
 REPO = Path(__file__).resolve().parents[1]
 PRODUCT = ("nano_r1", "train", "serve", "eval", "prompts")

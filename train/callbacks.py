@@ -57,7 +57,7 @@ class ProgressBar(TrainerCallback):
         if self.bar is not None and logs and "reward" in logs:
             post = {"reward": f"{logs['reward']:.3f}"}
             if "rewards/correctness/mean" in logs:
-                post["correct"] = f"{logs['rewards/correctness/mean'] / 2:.2f}"
+                post["correct"] = f"{logs['rewards/correctness/mean']:.2f}"  # 1 per right answer, weighted in TRL
             if "completions/mean_length" in logs:
                 post["len"] = f"{logs['completions/mean_length']:.0f}"
             self.bar.set_postfix(post, refresh=False)

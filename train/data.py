@@ -1,13 +1,14 @@
-"""Training prompts: GSM8K (hub or local JSONL) or a seeded synthetic GSM8K-style generator.
+"""The training task and its prompts: GSM8K (hub or local JSONL), a GSM8K-format file, or seeded synthetic problems.
 
   --dataset gsm8k                 openai/gsm8k (main, train) through `datasets`; with --data-dir DIR,
-                                  DIR/gsm8k_train.jsonl instead (no hub)
-  --dataset path/to/file.jsonl    GSM8K format: `question`, `answer` ending in '#### N'
-  --dataset synthetic             multi-step arithmetic word problems with exact answers, no download
+                                  DIR/gsm8k_train.jsonl instead (no hub); held out: GSM8K test
+  --dataset path/to/file.jsonl    GSM8K format: `question`, `answer` ending in '#### N'; held out: GSM8K test
+  --dataset synthetic             multi-step arithmetic word problems with exact answers, no download; held out:
+                                  the `synthetic` suite's problems
 
-Every example becomes {"prompt": [system, (one-shot,) user messages], "answer": "N"}, built by the GSM8K task
-(nano_r1/tasks/math.py) exactly as `python -m eval` builds it; the `answer` column reaches the correctness
-reward through TRL's reward kwargs.
+The task object (nano_r1/tasks) is built once per run and owns the items, the messages, the grader and the
+rubric; every example becomes {"prompt": [system, (one-shot,) user messages], "answer": "N"} exactly as
+`python -m eval` builds it, and the `answer` column reaches the rewards through TRL's reward kwargs.
 """
 
 from __future__ import annotations
@@ -15,29 +16,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from nano_r1.cliargs import ConfigError
-from nano_r1.tasks import Item
-from nano_r1.tasks.math import GSM8K
-from nano_r1.tasks.synthetic import synthetic
-
-TASK = GSM8K()  # every training dataset is GSM8K-style: the same messages and grader as `eval --suite gsm8k`
+from nano_r1.tasks import Item, Prompting, Task
+from nano_r1.tasks.math import GSM8K, GSM8KFile
+from nano_r1.tasks.synthetic import Synthetic
 
 
-def load_items(dataset: str, data_dir: str | None = None, split: str = "train", seed: int = 0,
-               synthetic_size: int = 5000) -> list[Item]:
-    """The items of `--dataset` (question + reference number), before prompting."""
+def training_task(dataset: str, seed: int = 42, synthetic_size: int = 5000) -> Task:
+    """The task behind `--dataset`: one object for data, rewards, evaluation during training and charts."""
     if dataset == "synthetic":
-        # a held-out split is another seed's problems (used by evaluation during training)
-        return synthetic(synthetic_size, seed if split == "train" else seed + 1_000_003)
+        return Synthetic(seed, synthetic_size)
     if dataset == "gsm8k":
-        return TASK.items(data_dir, split)
+        return GSM8K()
     if dataset.endswith((".jsonl", ".json")) or Path(dataset).exists():
-        return TASK.from_file(Path(dataset).expanduser())
+        return GSM8KFile(Path(dataset).expanduser())
     raise ConfigError(f"--dataset {dataset}: unknown; use gsm8k, synthetic or a GSM8K-format .jsonl file")
 
 
-def build_dataset(items: list[Item], system: str | None, one_shot: bool = False):
+def build_dataset(task: Task, items: list[Item], prompting: Prompting):
     """A `datasets.Dataset` with conversational `prompt` (built by the task, as eval builds it) and `answer`."""
     from datasets import Dataset
 
-    return Dataset.from_list([{"prompt": TASK.messages(it, system, one_shot), "answer": it.reference}
-                              for it in items])
+    return Dataset.from_list([{"prompt": task.messages(it, prompting), "answer": it.reference} for it in items])

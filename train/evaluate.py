@@ -1,7 +1,7 @@
 """Evaluation during training (`--eval-every N`): the current policy, greedy, on a fixed held-out slice.
 
-The items, the messages (system prompt and one-shot as trained) and the grader are the GSM8K task's — the same
-objects `python -m eval --suite gsm8k` uses — so the in-training curve and the final evaluation measure one
+The items, the messages (system prompt and one-shot as trained) and the grader are the run's task's — the same
+object `python -m train` trains on and `python -m eval --suite gsm8k` (or `synthetic`) uses — so the in-training curve and the final evaluation measure one
 thing. A run whose reward rises while held-out accuracy falls (TRL issues #2959, #5790) shows it here.
 
 Generation: the fast backend's own rollout engine at temperature 0 (merged LoRA, static cache); other
@@ -19,18 +19,16 @@ from transformers import TrainerCallback
 from nano_r1 import selfcheck
 from nano_r1.replyformat import ANSWER_OPEN
 from nano_r1.rundir import RunDir
-from nano_r1.tasks import Item
-from nano_r1.tasks.math import GSM8K
+from nano_r1.tasks import Item, Prompting, Task
 
 HF_BATCH = 32
 
 
 class HeldOutEval(TrainerCallback):
-    def __init__(self, run: RunDir, items: list[Item], system: str | None, one_shot: bool, every: int,
+    def __init__(self, run: RunDir, task: Task, items: list[Item], prompting: Prompting, every: int,
                  max_tokens: int, max_prompt_length: int):
-        self.run, self.items, self.system, self.one_shot = run, items, system, one_shot
+        self.run, self.task, self.items, self.prompting = run, task, items, prompting
         self.every, self.max_tokens, self.max_prompt_length = every, max_tokens, max_prompt_length
-        self.task = GSM8K()
         self.trainer = None  # set by make_trainer: generation needs the trainer's model and rollout engine
         self._done_step = -1
 
@@ -49,7 +47,7 @@ class HeldOutEval(TrainerCallback):
         self._done_step = step
         start = time.perf_counter()
         tok = self.trainer.processing_class
-        ids = [tok.apply_chat_template(self.task.messages(it, self.system, self.one_shot), add_generation_prompt=True,
+        ids = [tok.apply_chat_template(self.task.messages(it, self.prompting), add_generation_prompt=True,
                                        tokenize=True, return_dict=False) for it in self.items]
         keep = [i for i, p in enumerate(ids) if len(p) <= self.max_prompt_length]
         items, ids = [self.items[i] for i in keep], [ids[i] for i in keep]

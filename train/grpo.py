@@ -20,11 +20,11 @@ from nano_r1.cliargs import ConfigError, coerce
 from nano_r1.env import GPU_DEFAULT_MODEL, hardware, world_size
 from nano_r1.models import EMBEDDED, resolve_model
 from nano_r1.rundir import RunDir
-from nano_r1.tasks import Item
+from nano_r1.tasks import Item, Prompting, Task
 from train.backends import Backend, choose_backend
 from train.config import TRL_FIELDS, TrainConfig
-from train.data import TASK, build_dataset, load_items
-from train.rewards import METRICS, REWARDS, trl_reward
+from train.data import build_dataset, training_task
+from train.rewards import trl_reward
 
 # TRL warns on import about the vLLM version even when vLLM is not used for training (the CPU server).
 warnings.filterwarnings("ignore", message="TRL currently supports vLLM")
@@ -62,14 +62,14 @@ def load_tokenizer(path: str):
     return tokenizer
 
 
-def prompt_ids(tokenizer, items: list[Item], system: str | None, one_shot: bool) -> list[list[int]]:
-    return [tokenizer.apply_chat_template(TASK.messages(it, system, one_shot), add_generation_prompt=True,
+def prompt_ids(tokenizer, task: Task, items: list[Item], prompting: Prompting) -> list[list[int]]:
+    return [tokenizer.apply_chat_template(task.messages(it, prompting), add_generation_prompt=True,
                                           tokenize=True, return_dict=False) for it in items]
 
 
-def filter_long_prompts(items: list[Item], tokenizer, system: str | None, limit: int, one_shot: bool) -> list[Item]:
+def filter_long_prompts(task: Task, items: list[Item], tokenizer, prompting: Prompting, limit: int) -> list[Item]:
     """TRL 1.x no longer truncates prompts; we drop the over-long ones (truncating would cut the question)."""
-    kept = [it for it, ids in zip(items, prompt_ids(tokenizer, items, system, one_shot)) if len(ids) <= limit]
+    kept = [it for it, ids in zip(items, prompt_ids(tokenizer, task, items, prompting)) if len(ids) <= limit]
     if len(kept) < len(items):
         log(f"dropped {len(items) - len(kept)} of {len(items)} prompts longer than {limit} tokens")
     if not kept:
@@ -130,10 +130,9 @@ def trl_overrides(cfg: TrainConfig) -> dict:
     return out
 
 
-def grpo_args(cfg: TrainConfig, backend: Backend, run: RunDir, overrides: dict | None = None):
+def grpo_args(cfg: TrainConfig, backend: Backend, run: RunDir, rubric: list, overrides: dict | None = None):
     from trl import GRPOConfig
 
-    reward_names = list(REWARDS) + list(METRICS)
     try:
         return GRPOConfig(
             output_dir=str(run.path),
@@ -144,9 +143,9 @@ def grpo_args(cfg: TrainConfig, backend: Backend, run: RunDir, overrides: dict |
             per_device_train_batch_size=cfg.completions_per_step // (cfg.gradient_accumulation_steps * world_size()),
             warmup_steps=cfg.warmup_ratio,  # transformers 5: a float < 1 is a fraction of max_steps
             save_total_limit=2,
-            # answer_parsed, self_check, reasoning_words are metrics, not rewards: weight 0 keeps them out of
-            # the advantage
-            reward_weights=[0.0 if n in METRICS else 1.0 for n in reward_names],
+            # the task's rubric: answer_parsed, self_check, reasoning_words are metrics, not rewards (weight 0
+            # keeps them out of the advantage); a right answer is worth the seed's 2.0
+            reward_weights=[r.weight for r in rubric],
             report_to=[r for r in cfg.report_to.split(",") if r and r != "none"] or "none",
             data_seed=cfg.seed,
             use_cpu=backend.device == "cpu",
@@ -175,8 +174,10 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
 
     All checks that can fail on user input run before the run folder is created or replaced; the files come
     first, as they need no torch (a broken dataset is reported in a second, not after the imports)."""
-    system = system_prompt(cfg.system_prompt)
-    items = load_items(cfg.dataset, cfg.data_dir, "train", cfg.seed, cfg.synthetic_size)
+    prompting = Prompting(system_prompt(cfg.system_prompt), cfg.one_shot)
+    task = training_task(cfg.dataset, cfg.seed, cfg.synthetic_size)
+    rubric = task.rubric(cfg.max_completion_length)
+    items = task.train_items(cfg.data_dir)
     backend = choose_backend(cfg.backend)
     log(f"backend: {backend.describe()}")
     model_spec = cfg.model if cfg.model != "auto" else (GPU_DEFAULT_MODEL if backend.device == "cuda" else EMBEDDED)
@@ -186,9 +187,10 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
     check_lengths(cfg, model_config)
     check_lora_targets(cfg, model_config)
     tokenizer = load_tokenizer(resolved.path)
-    items = filter_long_prompts(items, tokenizer, system, cfg.max_prompt_length, cfg.one_shot)
-    eval_items = held_out_items(cfg, backend)
-    args_preview = grpo_args(cfg, backend, RunDir(cfg.run_dir), grpo_overrides)  # TRL's checks, nothing written
+    items = filter_long_prompts(task, items, tokenizer, prompting, cfg.max_prompt_length)
+    every = eval_every(cfg, backend)
+    eval_items = held_out_items(cfg, task, every)
+    args_preview = grpo_args(cfg, backend, RunDir(cfg.run_dir), rubric, grpo_overrides)  # TRL's checks, no files
     check_report_to(args_preview.report_to)
 
     from accelerate import PartialState
@@ -198,7 +200,8 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
     if state.is_main_process:  # only rank 0 touches the run folder; the others wait for it
         checkpoint = run.prepare(cfg.resume, cfg.overwrite)
         used = cfg.to_dict() | {"model_resolved": resolved.path, "backend_resolved": backend.name,
-                                "system_prompt_text": system, "world_size": world_size(), "hardware": hardware(),
+                                "system_prompt_text": prompting.system,
+                                "rubric": {r.name: r.weight for r in rubric}, "world_size": world_size(), "hardware": hardware(),
                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if checkpoint:
             log(f"resuming from {checkpoint}")
@@ -209,15 +212,14 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
         checkpoint = run.latest_checkpoint() if cfg.resume else None
 
     model, tokenizer = backend.load(resolved.path, cfg)
-    dataset = build_dataset(items, system, cfg.one_shot)
+    dataset = build_dataset(task, items, prompting)
     log(f"data: {cfg.dataset} ({len(dataset)} prompts); {cfg.prompts_per_step} prompt(s) × "
         f"{cfg.num_generations} completions × {cfg.max_completion_length} tokens per step")
 
     from train.trainer import make_trainer
 
-    reward_funcs = [trl_reward(n, cfg.max_completion_length) for n in list(REWARDS) + list(METRICS)]
-    trainer, stopper = make_trainer(cfg, backend, model, tokenizer, dataset, run, reward_funcs, args_preview,
-                                    system, eval_items, eval_every(cfg, backend))
+    trainer, stopper = make_trainer(cfg, backend, model, tokenizer, dataset, run, [trl_reward(r) for r in rubric],
+                                    args_preview, task, prompting, eval_items, every)
     return trainer, run.path, checkpoint, stopper
 
 
@@ -227,14 +229,12 @@ def eval_every(cfg: TrainConfig, backend: Backend) -> int:
     return 50 if backend.device == "cuda" else 0
 
 
-def held_out_items(cfg: TrainConfig, backend: Backend) -> list[Item]:
-    """The fixed held-out slice that evaluation during training scores (GSM8K test, or other synthetic seeds)."""
-    if not eval_every(cfg, backend):
+def held_out_items(cfg: TrainConfig, task: Task, every: int) -> list[Item]:
+    """The fixed held-out slice that evaluation during training scores (GSM8K test, or the synthetic suite)."""
+    if not every:
         return []
-    if cfg.dataset == "synthetic":
-        return load_items("synthetic", split="test", seed=cfg.seed, synthetic_size=cfg.eval_limit)
     try:
-        return load_items("gsm8k", cfg.data_dir, "test")[: cfg.eval_limit]
+        return task.held_out_items(cfg.data_dir, cfg.eval_limit)
     except ConfigError as e:
         if cfg.eval_every:  # asked for explicitly: say why it cannot run
             raise ConfigError(f"--eval-every needs GSM8K test ({e}); pass --data-dir or --eval-every 0") from None

@@ -36,8 +36,8 @@ class RecordingGRPOTrainer(GRPOTrainer):
         super().log(logs, start_time)
 
 
-def make_trainer(cfg, backend, model, tokenizer, dataset, run: RunDir, reward_funcs, args, system, eval_items,
-                 eval_every: int):
+def make_trainer(cfg, backend, model, tokenizer, dataset, run: RunDir, reward_funcs, args, task, prompting,
+                 eval_items, eval_every: int):
     peft_config = None
     if backend.peft_in_trainer:
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
@@ -48,7 +48,7 @@ def make_trainer(cfg, backend, model, tokenizer, dataset, run: RunDir, reward_fu
     if eval_items:
         from train.evaluate import HeldOutEval
 
-        held_out = HeldOutEval(run, eval_items, system, cfg.one_shot, eval_every,
+        held_out = HeldOutEval(run, task, eval_items, prompting, eval_every,
                                cfg.max_completion_length, cfg.max_prompt_length)
         callbacks.insert(0, held_out)
     trainer = backend.trainer_class()(model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset,

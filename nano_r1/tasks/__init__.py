@@ -15,14 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from nano_r1.cliargs import ConfigError
-from nano_r1.tasks.base import Item, Metric, Task, file_version, interleave
+from nano_r1.tasks.base import Item, Metric, Prompting, Task, file_version, interleave
 from nano_r1.tasks.custom import FileSuite
 from nano_r1.tasks.math import GSM8K, MATH500
 from nano_r1.tasks.reasoning import Reasoning
 from nano_r1.tasks.safety import Uncensored, XSTest
 from nano_r1.tasks.synthetic import Synthetic
 
-__all__ = ["Item", "Metric", "Task", "file_version", "interleave", "registry", "get_task"]
+__all__ = ["Item", "Metric", "Prompting", "Task", "file_version", "interleave", "registry", "get_task"]
 
 
 def registry() -> dict[str, type[Task]]:

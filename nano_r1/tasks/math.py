@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from nano_r1.cliargs import ConfigError
-from nano_r1.grading import grade_math, gsm8k_reference, strict_correct
+from nano_r1.grading import grade_math, gsm8k_reference
 from nano_r1.tasks.base import Item, Metric, Task
+from nano_r1.tasks.rubric import math_rubric
 from nano_r1.tasks.sources import local_or_hub, origin, read_jsonl, where
 
 MATH_METRICS = [Metric("accuracy_strict", "correct", True), Metric("accuracy_flexible", "correct_flexible", True),
@@ -49,17 +50,28 @@ class GSM8K(Task):
         self.sources = {f"gsm8k {split}": {"from": origin(data_dir, filename, "openai/gsm8k"), "items": len(items)}}
         return items
 
-    @staticmethod
-    def from_file(path: Path) -> list[Item]:
-        """A GSM8K-format .jsonl file (`--dataset file.jsonl`)."""
-        return gsm8k_items(read_jsonl(path, ("question", "answer")), path.stem, str(path))
+    def train_items(self, data_dir):
+        return self.items(data_dir, "train")
+
+    def held_out_items(self, data_dir, n):
+        """GSM8K test's first `n` (loaded apart from `load()`, which `--suite gsm8k` may have filled)."""
+        return self.items(data_dir, "test")[:n]
+
+    def rubric(self, max_completion_length):
+        return math_rubric(max_completion_length)
 
     def score(self, completion, reference, meta=None, prompt=None):
         return grade_math(completion, reference)
 
-    def correct(self, completion: str, reference: str) -> bool:
-        """score()["correct"] without the flexible view (the training reward, once per completion)."""
-        return strict_correct(completion, reference)
+
+class GSM8KFile(GSM8K):
+    """`--dataset file.jsonl`: GSM8K-format training problems from a file; held out on GSM8K test."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def train_items(self, data_dir):
+        return gsm8k_items(read_jsonl(self.path, ("question", "answer")), self.path.stem, str(self.path))
 
 
 class MATH500(Task):

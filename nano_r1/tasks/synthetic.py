@@ -15,9 +15,10 @@ import random
 from nano_r1.tasks.base import Item
 from nano_r1.tasks.math import GSM8K
 
-# Training draws seed `--seed` (42 by default) and evaluation during training `seed + 1_000_003`; the suite uses
-# its own seed, so its problems are the same whatever the run's seed (the small template space can still repeat
-# a problem now and then: the suite measures format and arithmetic, not memory of items).
+# Training draws seed `--seed` (42 by default); evaluation during training and the suite both use HELD_OUT_SEED
+# (the in-training slice is the suite's first `--eval-limit` problems), so their problems are the same whatever
+# the run's seed (the small template space can still repeat a problem now and then: the suite measures format
+# and arithmetic, not memory of items).
 HELD_OUT_SEED = 2_000_003
 SUITE_SIZE = 1000
 
@@ -67,7 +68,16 @@ class Synthetic(GSM8K):
     version = "1"
     description = "held-out synthetic GSM8K-style problems (the tiny preset's training distribution)"
 
-    def items(self, data_dir=None, split: str = "test"):
+    def __init__(self, seed: int = 42, size: int = 5000):
+        self.seed, self.size = seed, size  # the training split's; the held-out one is always HELD_OUT_SEED's
+
+    def train_items(self, data_dir=None):
+        return synthetic(self.size, self.seed)
+
+    def held_out_items(self, data_dir, n):
+        return synthetic(n, HELD_OUT_SEED)
+
+    def items(self, data_dir=None):
         items = synthetic(SUITE_SIZE, HELD_OUT_SEED)
         self.sources = {"synthetic": {"from": f"generated (seed {HELD_OUT_SEED})", "items": len(items)}}
         return items
