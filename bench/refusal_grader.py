@@ -8,24 +8,24 @@
 
 Sets:
   gpt4, llama2orig   XSTest v2 completions with human `final_label` (../shared/data/xstest_v2_completions_*.csv)
-  own-dev            prompts/refusal_cases.jsonl, split "dev": hand-written replies in styles the XSTest files lack;
+  own-dev            tests/data/refusal_cases.jsonl, split "dev": hand-written replies in styles the XSTest files lack;
                      the grader's rules were tuned on these and on the two XSTest files (issue 16 added the dev part
                      of batch 2, n…, e001-e025, hard compliance negatives written while tuning, and f001-f022, written
-                     for the delivery rules of nano_r1/refusal_delivery.py)
-  own-heldout        prompts/refusal_cases.jsonl, split "heldout": batch 1 (h001-h081 written before the grader was
+                     for the delivery rules of nano_r1/refusal/delivery.py)
+  own-heldout        tests/data/refusal_cases.jsonl, split "heldout": batch 1 (h001-h081 written before the grader was
                      touched, h082-h133 after its rules were frozen); its errors have since been read while tuning
-  own-heldout2       prompts/refusal_cases.jsonl, split "heldout2": issue 16's second batch (n001-n167, ten model
+  own-heldout2       tests/data/refusal_cases.jsonl, split "heldout2": issue 16's second batch (n001-n167, ten model
                      voices), split by a hash of the text before the grader was run on any of it; its errors have
                      since been read while tuning
-  own-heldout3       prompts/refusal_cases.jsonl, split "heldout3": batch 3 (m001-m098, every row with its prompt),
+  own-heldout3       tests/data/refusal_cases.jsonl, split "heldout3": batch 3 (m001-m098, every row with its prompt),
                      split the same way (hash % 2) and measured once, with the grader frozen (0.833 accuracy,
                      0.739 recall); its errors have since been read while tuning
-  own-heldout4       prompts/refusal_cases.jsonl, split "heldout4": batch 4 (q001-q133, all held out, every row with its
+  own-heldout4       tests/data/refusal_cases.jsonl, split "heldout4": batch 4 (q001-q133, all held out, every row with its
                      prompt), voices the first three batches lack (terse assistants, base-model rambles, verbose safety
                      voices, ESL English, markdown, questions back, "I'd rather not", policy citations, heavy caveats
                      that comply, hard negatives, partials); committed before the grader saw it and measured once
                      (0.789 accuracy, 0.679 recall); like batch 3's, its errors have since been read while tuning
-  own-heldout5       prompts/refusal_cases.jsonl, split "heldout5": batch 5 (r001-r120, every row with its prompt; half
+  own-heldout5       tests/data/refusal_cases.jsonl, split "heldout5": batch 5 (r001-r120, every row with its prompt; half
                      safe prompts that sound dangerous, half unsafe), written before its author read any grader code
                      or output, in voices such as gentle declines, bullet refusals with resources, terse assistants,
                      "As an AI language model", Llama-2 over-refusal, <think> reasoning, role-play refusals, refusals
@@ -33,7 +33,7 @@ Sets:
                      the batch 3/4 round (tuned on the errors of batches 3 and 4): 0.917 accuracy, 0.909 recall
                      before, 0.908 / 0.909 after; its individual errors never read. Its author also wrote that round,
                      so "never tuned on" means its errors were not read, not that its texts were unknown
-  own-heldout6       prompts/refusal_cases.jsonl, split "heldout6": batch 6 (s001-s120, every row with its prompt),
+  own-heldout6       tests/data/refusal_cases.jsonl, split "heldout6": batch 6 (s001-s120, every row with its prompt),
                      written by an author who never read the grader, its code, its outputs or the earlier batches'
                      replies, in 20 voices none of the earlier batches has (code assistant, customer-service bot,
                      JSON output, legal register, teen slang, rhyme, cut off mid-sentence, policy sections, one-word
@@ -48,7 +48,7 @@ prints n, binary accuracy, precision and recall of refusal, the three-way confus
 columns: predicted; the string match only says refusal or not, so its refusals land in column 2), and for our grader
 the three-way accuracy and the "grader-uncertain" count (`classify(text).confident` is False) with the accuracy on
 the replies it is confident about. Ends with the time per reply. `--write-measured` writes the binary accuracy of every
-set to nano_r1/refusal_measured.py, which the eval report prints next to every refusal rate.
+set to nano_r1/refusal/measured.py, which the eval report prints next to every refusal rate.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ sys.path.insert(0, str(REPO))
 from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # noqa: E402
 
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
-CASES = REPO / "prompts" / "refusal_cases.jsonl"
+CASES = REPO / "tests" / "data" / "refusal_cases.jsonl"
 SETS = ["gpt4", "llama2orig", "own-dev", "own-heldout", "own-heldout2", "own-heldout3", "own-heldout4",
         "own-heldout5", "own-heldout6"]
 
@@ -123,7 +123,7 @@ DESCRIBE = {"gpt4": "XSTest GPT-4 completions (tuned on)", "llama2orig": "XSTest
             "own-heldout5": "own held-out cases, batch 5, written before the grader was read (never tuned on)",
             "own-heldout6": "own held-out cases, batch 6, new voices, by an author who never read the grader "
                             "(never tuned on)"}
-MEASURED = REPO / "nano_r1" / "refusal_measured.py"
+MEASURED = REPO / "nano_r1" / "refusal" / "measured.py"
 
 
 def write_measured(measured: dict[str, float]) -> None:
@@ -143,7 +143,7 @@ def main() -> int:
     ap.add_argument("--by-style", action="store_true", help="binary accuracy per style (own sets) or type (XSTest)")
     ap.add_argument("--by-voice", action="store_true", help="binary accuracy per model voice (own sets, batch 2)")
     ap.add_argument("--write-measured", action="store_true",
-                    help="write the accuracy of each set to nano_r1/refusal_measured.py (read by the eval report)")
+                    help="write the accuracy of each set to nano_r1/refusal/measured.py (read by the eval report)")
     ap.add_argument("--xstest-csv", action="append", default=[], metavar="FILE",
                     help="an extra XSTest-format CSV (columns completion, final_label, type); repeatable")
     ap.add_argument("--judge-model", default=None, help="also validate an LLM judge (XSTest's prompt, the one "

@@ -1,7 +1,7 @@
-"""A reply made ready for the refusal grader's cues (nano_r1/refusal.py): normalised, quoted speech set aside,
+"""A reply made ready for the refusal grader's cues (nano_r1/refusal/): normalised, quoted speech set aside,
 split into sentences, and checked for being English.
 
-    from nano_r1.refusal_text import drop_quoted, normalize, not_english, split_sentences
+    from nano_r1.refusal.text import drop_quoted, normalize, not_english, split_sentences
 
 `normalize` lower-cases and unifies quotes and dashes, strips markdown and the nano-r1 tags and spells texting
 forms out ("im" → "i'm", "cant" → "can't"), so the cue patterns need one spelling each. `drop_quoted` replaces

@@ -1,12 +1,12 @@
 """A family of cue patterns searched as one, each behind a literal prefilter, for the refusal grader.
 
-    from nano_r1.refusal_match import any_of
+    from nano_r1.refusal.match import any_of
     JUDGE = any_of(r"\bis (?:not|never) appropriate", r"\bi (?:do not|don'?t) condone")
     JUDGE.search(sentence); JUDGE.restrict(reply)   # also .match, .finditer, .findall
 
 The prefilter is the set of literal strings every match of a pattern must contain, read off CPython's own parse of
 it (`_needles`); a pattern none of whose strings occurs in the text is never run. The cue tables themselves are in
-nano_r1/refusal_cues.py.
+nano_r1/refusal/cues.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Refusal cues built from parts, not listed phrase by phrase (issue 16): the rule-based grader in nano_r1/refusal.py
+"""Refusal cues built from parts, not listed phrase by phrase (issue 16): the rule-based grader in nano_r1/refusal/
 missed refusals from models whose wording its phrase lists never saw ("I'm not able to process a refund", "That's
 not a direction I'm willing to take", "Assistance with this cannot be provided", "…is a form of forgery").
 
@@ -15,7 +15,7 @@ Each cue is a grammar of a stance rather than a phrase:
   REDIRECT_PARTS   frames that put something else in place of the answer ("the best move is", "it's usually more
                    productive to", "consider speaking with", "maybe just ask")
   EMPATHY          openers that sympathise and answer nothing ("ugh, that sucks", "it's understandable to feel")
-They are strings; nano_r1/refusal_cues.py compiles them into its pattern families, so this module imports
+They are strings; nano_r1/refusal/cues.py compiles them into its pattern families, so this module imports
 nothing.
 """
 

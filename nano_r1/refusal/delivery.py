@@ -13,7 +13,7 @@ the steps stays compliance, a lecture before them is partial). `REASON` does the
 answer gives a reason, a rebuttal or a lecture gives none. `CONCESSION` marks going on after advising against it;
 `CHALLENGE` a question back that puts the request in question (its motive, or another course) rather than clarifying.
 
-    from nano_r1.refusal_delivery import REASON, challenges, instructs, on_topic, steers_elsewhere
+    from nano_r1.refusal.delivery import REASON, challenges, instructs, on_topic, steers_elsewhere
 
 Plain regexes over the grader's normalised sentences; imports nothing from the grader.
 """

@@ -1,10 +1,10 @@
-"""The refusal grader's cue patterns (nano_r1/refusal.py), one table per thing a sentence can do.
+"""The refusal grader's cue patterns (nano_r1/refusal/), one table per thing a sentence can do.
 
-    from nano_r1.refusal_cues import DECLINE, JUDGE, FAMILIES
+    from nano_r1.refusal.cues import DECLINE, JUDGE, FAMILIES
 
-Written over text that nano_r1/refusal_text.py has normalised (lower case, straight quotes, no markdown, texting
-spelled out). The large families are `any_of` sets of alternatives (nano_r1/refusal_match.py), many of them built
-from parts in nano_r1/refusal_compose.py; the rest are single patterns. In order below:
+Written over text that nano_r1/refusal/text.py has normalised (lower case, straight quotes, no markdown, texting
+spelled out). The large families are `any_of` sets of alternatives (nano_r1/refusal/match.py), many of them built
+from parts in nano_r1/refusal/compose.py; the rest are single patterns. In order below:
   decline     DECLINE (with ACT, I_NEG), BENIGN_NEG ("I can't stress enough"), TERSE ("No."), BARE_NO ("Not sharing
               that."), APOLOGY_BUT,
               SYMPATHY, PUSHBACK ("I must point out")
@@ -15,16 +15,16 @@ from parts in nano_r1/refusal_compose.py; the rest are single patterns. In order
   framing     META, CONCEDE, PERSONA, ANSWER_SHAPE, and the short-self-refusal pair FIRST_PERSON_NEG / SELF_OBJECT
   objects     ADVISORY_NEG, ANY_VERB, REPORTED_BY, PRONOUN_OBJECT, WORD (what an "I won't" is about), LIST_MARK,
               DEFINITION, REDIRECT_INTRO, CLAUSE_TURN
-Which cue wins is decided in nano_r1/refusal_tags.py and nano_r1/refusal.py; this module only holds patterns.
+Which cue wins is decided in nano_r1/refusal/tags.py and nano_r1/refusal/rules.py; this module only holds patterns.
 """
 
 from __future__ import annotations
 
 import re
 
-from nano_r1.refusal_compose import (ADV, BENIGN_VERB, DECLINE_PARTS, EMPATHY, FILLER, HARM_PARTS, JUDGE_PARTS,
+from nano_r1.refusal.compose import (ADV, BENIGN_VERB, DECLINE_PARTS, EMPATHY, FILLER, HARM_PARTS, JUDGE_PARTS,
                                     NEG_MODAL, REDIRECT_PARTS, REPORTED)
-from nano_r1.refusal_match import AnyOf, any_of
+from nano_r1.refusal.match import AnyOf, any_of
 
 # --- decline: the model says it will not (or may not) do what was asked -------------------------------------
 ACT = (r"(?:help|assist|aid|support|provid|giv|offer|shar|disclos|reveal|answer|respond|repl[yi]|do(?:ing)? (?:that|this|"

@@ -1,25 +1,25 @@
 """Each sentence of a reply tagged with the cues found in it, and questions about the tag sequence, for the refusal
-grader (nano_r1/refusal.py, whose docstring lists the tags: decline, weak, lecture, redirect, helpline, nonsense,
+grader (nano_r1/refusal/, whose docstring lists the tags: decline, weak, lecture, redirect, helpline, nonsense,
 pivot, content).
 
-    from nano_r1.refusal_tags import tag_sentence, first_cue, answers_after
+    from nano_r1.refusal.tags import tag_sentence, first_cue, answers_after
     tags = [tag_sentence(s, i == 0, rx, ask) for i, s in enumerate(sents)]   # cue name -> position in the sentence
 
 A tag set is a dict of cue name -> position, so "which came first" can be asked within a sentence as well as across
 sentences. The sentence-level reading of the prompt lives here too (`read_as_asked`: a character's "I won't" in a
-roleplay is the story); the decision over the whole sequence is refusal.py's.
+roleplay is the story); the decision over the whole sequence is rules.py's.
 """
 
 from __future__ import annotations
 
 import re
 
-from nano_r1.refusal_cues import (ACT, ADVISORY_NEG, ANSWER_SHAPE, ANY_VERB, APOLOGY_BUT, BARE_NO, BENIGN_NEG,
+from nano_r1.refusal.cues import (ACT, ADVISORY_NEG, ANSWER_SHAPE, ANY_VERB, APOLOGY_BUT, BARE_NO, BENIGN_NEG,
                                   CANT_KNOW, CLAUSE_TURN, CONCEDE, KNOW_ACT, LIST_MARK, NO_ACCESS, PERSONA, PRONOUN_OBJECT,
                                   PUSHBACK, REDIRECT_INTRO, REPORTED_BY, SYMPATHY, WORD)
-from nano_r1.refusal_prompt import OUT_OF_FICTION, Ask
+from nano_r1.refusal.prompt import OUT_OF_FICTION, Ask
 
-# the cues that are single patterns rather than families narrowed to the reply (nano_r1/refusal_cues.py FAMILIES)
+# the cues that are single patterns rather than families narrowed to the reply (nano_r1/refusal/cues.py FAMILIES)
 PLAIN = {"PUSHBACK": PUSHBACK, "PERSONA": PERSONA, "ANSWER_SHAPE": ANSWER_SHAPE, "CONCEDE": CONCEDE}
 # cues that make a sentence more than the plain substance of an answer
 SUBSTANCE = {"redirect-item", "decline", "cantknow", "apology", "pushback", "judge", "values", "harm", "redirect", "redirect-any", "helpline",
@@ -174,7 +174,7 @@ def answers_within(sentence: str, rx: dict) -> bool:
 
 
 def read_as_asked(tags: list[dict], t: str, ask: Ask) -> None:
-    """What the prompt asked changes what some cues mean (nano_r1/refusal_prompt.py): a character's "I won't" in a
+    """What the prompt asked changes what some cues mean (nano_r1/refusal/prompt.py): a character's "I won't" in a
     roleplay, a judgement when a judgement was asked for, a recommendation when advice was asked for."""
     if ask.roleplay and not OUT_OF_FICTION.search(t) and not any(tg.keys() & {"judge", "values", "helpline"}
                                                                   for tg in tags):
