@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from nano_r1.replyformat import answer_block, reasoning_block  # noqa: F401  (reasoning_block: refusal grader)
+from nano_r1.replyformat import answer_block
 
 # A number as people write it: optional sign, thousands commas, decimals ("-1,234.50", ".5").
 NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
