@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from nano_r1 import selfcheck
-from nano_r1.plot import pyplot
+from nano_r1.plot import pyplot, save
 
 MAX_LINES = 34
 PROMPT_LINES = 6
@@ -84,9 +84,7 @@ def draw_card(base: dict, trained: dict, labels: tuple[str, str], primary: str, 
         fig.text(x, y(height - 0.35), f"{verdict_text(rec['scores'], primary)}   ·   "
                  f"{rec.get('completion_tokens')} tokens", fontsize=11, weight="bold",
                  color="tab:green" if good else "tab:red", va="center", parse_math=False)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def draw_cards(scored: list[dict], suite: str, primary: str, models: tuple[str, str], labels: tuple[str, str],

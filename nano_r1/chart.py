@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nano_r1.plot import pyplot
+from nano_r1.plot import pyplot, save
 from nano_r1.rundir import RunDir
 
 # (title, [(metrics key, label, scale, smooth)])
@@ -80,9 +80,7 @@ def draw_chart(run: RunDir, out_path: Path, title: str | None = None) -> Path:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
-    return Path(out_path)
+    return save(fig, out_path)
 
 
 if __name__ == "__main__":
