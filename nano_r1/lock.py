@@ -24,7 +24,7 @@ _held: dict[Path, tuple[int, list[Path]]] = {}  # lock path → (open descriptor
 
 
 def acquire(path: Path, busy: str) -> None:
-    """Hold the lock at `path` (created if missing; its folder must exist) for the rest of this process, or
+    """Hold the lock at `path` (created, with its folders, if missing) for the rest of this process, or
     raise one ConfigError line: f"{busy} is in use by process PID (...)" (taking it twice is a no-op)."""
     path = Path(path)
     if path in _held:
