@@ -141,3 +141,31 @@ def test_a_second_eval_on_a_live_store_is_refused_and_changes_nothing(tmp_path):
         finally:
             kill(first)
     assert not re.search(r"Traceback", second.stderr)
+
+
+def test_overwrite_takes_the_old_folders_lock_and_moves_it_aside_without_one(tmp_path):
+    from nano_r1.rundir import RunDir
+
+    run = RunDir(tmp_path / "runs" / "r")
+    run.path.mkdir(parents=True)
+    run.write_config({"model": "m"})
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from pathlib import Path; from nano_r1 import lock; "
+                               f"lock.acquire(Path({str(run.lock_path)!r}), 'r'); print('held', flush=True); "
+                               "time.sleep(600)"], cwd=str(REPO), stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ConfigError, match=f"in use by process {holder.pid} "):
+            run.prepare(resume=False, overwrite=True)
+        assert sorted(p.name for p in run.path.parent.iterdir()) == ["r"]  # nothing moved
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.prepare(resume=False, overwrite=True) is None
+    try:
+        aside = [p for p in run.path.parent.iterdir() if p.name.startswith(".r.replaced-")]
+        assert len(aside) == 1 and sorted(p.name for p in aside[0].iterdir()) == ["config.json"]
+        assert sorted(p.name for p in run.path.iterdir()) == ["train.lock"]
+        assert run.lock_path.read_text().strip() == str(os.getpid())
+    finally:
+        lock.release(run.lock_path)
+    assert not run.lock_path.exists() and run.path.is_dir()
