@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from nano_r1 import selfcheck
-from nano_r1.plot import pyplot, save
+from nano_r1.plot import pyplot
 
 MAX_LINES = 34
 PROMPT_LINES = 6
@@ -84,6 +84,8 @@ def draw_card(base: dict, trained: dict, labels: tuple[str, str], primary: str, 
         fig.text(x, y(height - 0.35), f"{verdict_text(rec['scores'], primary)}   ·   "
                  f"{rec.get('completion_tokens')} tokens", fontsize=11, weight="bold",
                  color="tab:green" if good else "tab:red", va="center", parse_math=False)
+    from nano_r1.plot import save  # atomic, names the file on a full disk
+
     return save(fig, out)
 
 

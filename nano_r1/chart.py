@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nano_r1.plot import pyplot, save
+from nano_r1.plot import pyplot
 from nano_r1.rundir import RunDir
 
 # (title, [(metrics key, label, scale, smooth)])
@@ -80,6 +80,8 @@ def draw_chart(run: RunDir, out_path: Path, title: str | None = None) -> Path:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    from nano_r1.plot import save  # atomic, names the file on a full disk
+
     return save(fig, out_path)
 
 
