@@ -85,9 +85,9 @@ def draw_card(base: dict, trained: dict, labels: tuple[str, str], primary: str, 
         fig.text(x, y(height - 0.35), f"{verdict_text(rec['scores'], primary)}   ·   "
                  f"{rec.get('completion_tokens')} tokens", fontsize=11, weight="bold",
                  color="tab:green" if good else "tab:red", va="center", parse_math=False)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    from nano_r1.plot import save  # atomic, names the file on a full disk
+
+    return save(fig, out)
 
 
 def draw_cards(scored: list[dict], suite: str, primary: str, models: tuple[str, str], labels: tuple[str, str],

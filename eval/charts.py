@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nano_r1.chart import draw_chart
-from nano_r1.plot import pyplot
+from nano_r1.plot import pyplot, save
 from nano_r1.rundir import RunDir
 
 COLORS = ["tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
@@ -55,9 +55,7 @@ def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out
     fig.suptitle((wrap(about, fig) + "\n" if about else "")
                  + "base vs trained: 95% Wilson intervals (↑ higher is better, ↓ lower is better)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def length_distributions(scored: list[dict], models: list[str], labels: dict[str, str], max_tokens: int,
@@ -84,9 +82,7 @@ def length_distributions(scored: list[dict], models: list[str], labels: dict[str
     if about:
         fig.suptitle(wrap(about, fig), fontsize=10)
     fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save(fig, out)
 
 
 def training_curves(run: RunDir, out: Path) -> Path | None:

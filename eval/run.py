@@ -128,11 +128,13 @@ def main(cfg: EvalConfig) -> Path:
         cfg.prompting_for(model)
     out = Path(cfg.output_dir)
     store = Store(out)
+    if not cfg.report_only:  # one eval writes a store: a second one is refused before it changes anything
+        store.lock()
     store.set_aside(store.scan()[1])  # torn / incomplete lines: reported now, asked again below
     asked, errors = 0, []
     if cfg.report_only:
         check_report_only(cfg, suites, store)
-    else:  # the folder is made by the first stored reply: a failed start leaves nothing
+    else:  # a failed start leaves the store as it was (a new folder holds only store.lock)
         with server_for(cfg) as (base_url, api_key):
             asked, errors = asyncio.run(generate(cfg, base_url, api_key, suites))
     out.mkdir(parents=True, exist_ok=True)

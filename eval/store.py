@@ -8,7 +8,11 @@ A re-run skips keys already stored, so a kill loses at most the replies in fligh
   reply on the event loop stalled every request in flight (our client at 0.905 of a bare loop on an H200);
 - a line torn by a kill mid-write is not valid JSON and is ignored on read; before appending, a missing final
   newline is restored so the next record never glues onto the torn fragment;
-- an advisory lock (flock) keeps two processes writing the same store from interleaving their lines.
+- an advisory lock (flock) keeps two processes writing the same store from interleaving their lines, and
+  `lock` holds store.lock (nano_r1/lock.py) for an eval's life: a second eval asking into a live store is
+  refused with the holder's PID, before it starts a server (two writers would ask every request twice);
+- a write the disk cannot take whole (ENOSPC mid-line) is cut back to where it began: the store never holds
+  a torn line from a full disk, and the error names the file.
 
 Reading trusts nothing (a kill, an editor or another program may have touched the file):
 - a line that is not a JSON object, or a record without what a reply needs (`problem` below: a key, model,
@@ -33,11 +37,14 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from nano_r1.files import write_atomic
+from nano_r1 import lock
+from nano_r1.cliargs import ConfigError
+from nano_r1.files import append_line_bytes, cannot_write, last_byte, write_atomic
 from nano_r1.text import clean_value
 
 STORE_NAME = "store.jsonl"
 QUARANTINE_NAME = "store.quarantine.jsonl"
+LOCK_NAME = "store.lock"
 _warned: set[tuple[str, int]] = set()  # (store, count) already reported in this process
 SYNC_EVERY = 1.0  # seconds: the most replies a power cut can take back (they are asked again on the next run)
 
@@ -85,6 +92,7 @@ class Store:
         self.folder = Path(folder)
         self.path = self.folder / STORE_NAME
         self.quarantine_path = self.folder / QUARANTINE_NAME
+        self.lock_path = self.folder / LOCK_NAME
         self._synced = time.monotonic()
         self._unsynced = False
 
@@ -123,12 +131,24 @@ class Store:
         """Keys that need no new request (failed ones too, unless `include_failed` is off: --retry-failed)."""
         return {r["key"] for r in self.records() if include_failed or not failed(r)}
 
+    def lock(self) -> None:
+        """Be the one process writing this store until we exit (creates the folder; a failed run that stored
+        nothing removes it again); one line if another process is."""
+        lock.acquire(self.lock_path, f"the store {self.folder}")
+
     def set_aside(self, bad: list[dict]) -> int:
         """Copy the unusable lines to store.quarantine.jsonl and say so once; returns their number."""
         if not bad:
-            self.quarantine_path.unlink(missing_ok=True)  # a copy only: stale once the store is clean again
+            if self.quarantine_path.exists():  # a copy only: stale once the store is clean again
+                try:
+                    self.quarantine_path.unlink()
+                except OSError as e:
+                    raise cannot_write(self.quarantine_path, e) from None
             return 0
-        write_atomic(self.quarantine_path, "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bad))
+        try:
+            write_atomic(self.quarantine_path, "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bad))
+        except ConfigError as e:  # a copy only (store.jsonl keeps the lines): a read-only folder still reports
+            print(f"warning: {e}", file=sys.stderr, flush=True)
         if (str(self.path), len(bad)) not in _warned:
             _warned.add((str(self.path), len(bad)))
             lines = ", ".join(str(b["line"]) for b in bad[:5]) + (", …" if len(bad) > 5 else "")
@@ -142,14 +162,16 @@ class Store:
         if "key" not in record:
             raise ValueError("a store record needs a 'key'")
         line = (json.dumps(clean_value(record), ensure_ascii=False) + "\n").encode()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        except OSError as e:
+            raise cannot_write(self.path, e) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            size = os.fstat(fd).st_size
-            if size and _last_byte(self.path) != b"\n":
+            if os.fstat(fd).st_size and last_byte(self.path) != b"\n":
                 line = b"\n" + line  # seal off a torn fragment left by a kill
-            os.write(fd, line)
+            append_line_bytes(fd, self.path, line)  # all of it, or cut back: never a torn line
             self._unsynced = True
             if time.monotonic() - self._synced >= SYNC_EVERY:
                 self._fsync(fd)
@@ -166,11 +188,9 @@ class Store:
                 os.close(fd)
 
     def _fsync(self, fd: int) -> None:
-        os.fsync(fd)  # flushes the file's data whichever descriptor wrote it
+        try:
+            os.fsync(fd)  # flushes the file's data whichever descriptor wrote it
+        except OSError as e:  # ENOSPC / EIO surface here on some filesystems
+            raise cannot_write(self.path, e) from None
         self._synced, self._unsynced = time.monotonic(), False
 
-
-def _last_byte(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        f.seek(-1, os.SEEK_END)
-        return f.read(1)

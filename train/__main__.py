@@ -29,6 +29,7 @@ def parse(argv=None) -> TrainConfig:
                            presets=PRESETS)
     if cfg.resume:  # continue with the settings the run started with; explicit flags still win
         run = RunDir(cfg.run_dir)
+        run.check_free()  # a live trainer on it: its PID, before anything about checkpoints
         if not run.latest_checkpoint():  # said now, not after a minute of model loading
             raise ConfigError(f"--resume: {run.path} has no checkpoint to resume from")
         if run.is_run():

@@ -174,6 +174,8 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
 
     All checks that can fail on user input run before the run folder is created or replaced; the files come
     first, as they need no torch (a broken dataset is reported in a second, not after the imports)."""
+    if world_size() == 1:  # a live run is refused now, not after loading the model (under data parallel, the
+        RunDir(cfg.run_dir).check_free()  # ranks would see rank 0's own lock: its prepare() below decides)
     prompting = Prompting(system_prompt(cfg.system_prompt), cfg.one_shot)
     task = training_task(cfg.dataset, cfg.seed, cfg.synthetic_size)
     rubric = task.rubric(cfg.max_completion_length)
@@ -197,11 +199,12 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
 
     state = PartialState()  # one process, or this rank of a data-parallel launch
     run = RunDir(cfg.run_dir)
-    if state.is_main_process:  # only rank 0 touches the run folder; the others wait for it
+    if state.is_main_process:  # only rank 0 touches (and locks) the run folder; the others wait for it
         checkpoint = run.prepare(cfg.resume, cfg.overwrite)
         used = cfg.to_dict() | {"model_resolved": resolved.path, "backend_resolved": backend.name,
                                 "system_prompt_text": prompting.system,
-                                "rubric": {r.name: r.weight for r in rubric}, "world_size": world_size(), "hardware": hardware(),
+                                "rubric": {r.name: r.weight for r in rubric}, "world_size": world_size(),
+                                "hardware": hardware(),
                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if checkpoint:
             log(f"resuming from {checkpoint}")
