@@ -167,6 +167,9 @@ CASES = [
          "noref.jsonl:2: needs a 'reference'"),
     Case("grade --output is a folder", ["eval", "grade", "--input", "{W}/grade/ok.jsonl", "--output", "{W}/grade"],
          "is a folder"),
+    # --- bench: the rollout options' one train flag --------------------------------------------------------------
+    Case("--fused-projections with --backend trl", T + ["--backend", "trl", "--fused-projections", "false"],
+         "--fused-projections is a setting of the fast backend's rollouts"),
 ]
 
 
