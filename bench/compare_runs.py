@@ -1,6 +1,6 @@
 """Two or more runs' training curves in one chart, and their means over the same steps (backend parity checks).
 
-    python bench/compare_runs.py runs/smollm2-gsm8k-h200 runs/parity-vllm-h200 --steps 100 --out images/parity.png
+    python -m bench.compare_runs runs/smollm2-gsm8k-h200 runs/parity-vllm-h200 --steps 100 --out images/parity.png
 
 Prints, per run, the mean over steps 1..N of the total reward, each reward, KL, completion length and step time,
 with the standard error; draws reward, KL and completion length (smoothed) per run.
@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from nano_r1.chart import smooth  # noqa: E402
-from nano_r1.plot import pyplot  # noqa: E402
-from nano_r1.rundir import RunDir  # noqa: E402
+from nano_r1.chart import smooth
+from nano_r1.plot import pyplot
+from nano_r1.rundir import RunDir
 
 KEYS = ["reward", "rewards/strict_format/mean", "rewards/answer_parsed/mean", "rewards/correctness/mean",
         "rewards/reasoning_words/mean", "kl", "completions/mean_length", "step_time"]

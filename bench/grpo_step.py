@@ -1,6 +1,6 @@
 """GRPO step time of the nano-r1 recipe: TRL's default GRPOTrainer + PEFT vs our `python -m train` GPU path.
 
-    python bench/grpo_step.py --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data \
+    python -m bench.grpo_step --tokenizer ../shared/models/qwen2.5-tokenizer --data-dir ../shared/data \
         --backends vllm,fast,fast@unfused,trl
 
 Side by side in one process, same model and data: a Qwen2.5-3B-shaped model with random bf16 weights
@@ -17,6 +17,7 @@ GPU for the engine), the mode TRL's docs recommend on one GPU.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import statistics
@@ -26,9 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import torch  # noqa: E402
+import torch
 
 QWEN_3B = dict(hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
                intermediate_size=11008, vocab_size=151936, tie_word_embeddings=True, rope_theta=1e6,
@@ -76,7 +75,8 @@ class Timer:
 #   fast@sync  the fast backend with the old per-token host→device cache position (a blocking copy every step)
 #   fast@nogc  the fast backend without gradient checkpointing (so also the shared-prefix log-prob passes)
 #   fast@unfused the fast backend with q/k/v and gate/up as separate GEMMs in the rollout copy (the old path;
-#              fused into one GEMM each, train/fused.py, is the default on CUDA since it measured 1.11× here)
+#              fused into one GEMM each, train/fused.py, is the default on CUDA since it measured 1.11× here;
+#              what `python -m train --fused-projections false` runs)
 #   fast@liger the fast backend with TRL's `use_liger_kernel` (Liger's chunked lm-head + GRPO loss: the 151,936-word
 #              logits of the 12 × ~1,200 tokens are never materialised; needs `pip install liger-kernel`)
 LEVERS = {"sync", "nogc", "unfused", "liger"}
@@ -94,15 +94,8 @@ def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, st
         raise SystemExit(f"[bench] unknown lever {', '.join(sorted(levers - LEVERS))} (known: {', '.join(sorted(LEVERS))})")
     extra = {}
     for lever in levers:
-        extra |= {"nogc": {"gradient_checkpointing": False}, "liger": {"trl": {"use_liger_kernel": True}}}.get(lever, {})
-    if "sync" in levers:
-        from train.rollout import StaticRollout
-
-        StaticRollout.host_positions = True
-    if "unfused" in levers:
-        from train.rollout import MergedPolicy
-
-        MergedPolicy.fuse = False
+        extra |= {"nogc": {"gradient_checkpointing": False}, "liger": {"trl": {"use_liger_kernel": True}},
+                  "unfused": {"fused_projections": False}}.get(lever, {})
     cfg = TrainConfig(**(PRESETS["nano-r1"] | dict(model=str(model), dataset="gsm8k", data_dir=data_dir,
                                                  output_dir=str(out), run_name=variant.replace("@", "-").replace("+", "-"),
                                                  backend=backend, max_steps=warmup + steps, save_steps=10_000,
@@ -112,6 +105,8 @@ def measure(variant: str, model: Path, data_dir: str, out: Path, warmup: int, st
     # forced length: HF generate (trl, fast) takes `min_new_tokens`, vLLM's SamplingParams `min_tokens`
     force = {"min_tokens" if backend == "vllm" else "min_new_tokens": completion}
     trainer, *_ = build(cfg, grpo_overrides={"generation_kwargs": force})
+    if "sync" in levers:  # read when the first rollout builds the rollout copy
+        trainer.rollout_options = dataclasses.replace(trainer.rollout_options, host_positions=True)
     timer = Timer(trainer)
     rows = []
 
@@ -172,7 +167,7 @@ def main():
         # and every backend then starts from the same empty GPU
         out = work / f"result-{b.replace('@', '-').replace('+', '-')}.json"
         out.unlink(missing_ok=True)
-        cmd = [sys.executable, __file__, "--one", b, "--json", str(out), "--tokenizer", args.tokenizer,
+        cmd = [sys.executable, "-m", "bench.grpo_step", "--one", b, "--json", str(out), "--tokenizer", args.tokenizer,
                "--data-dir", args.data_dir, "--warmup", str(args.warmup), "--steps", str(args.steps),
                "--completion", str(args.completion)] + (["--layers", str(args.layers)] if args.layers else [])
         code = subprocess.call(cmd)

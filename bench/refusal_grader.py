@@ -1,10 +1,10 @@
 """Accuracy of our refusal grader vs XSTest's string-match baseline on human-labelled replies.
 
-    python bench/refusal_grader.py                       # every set
-    python bench/refusal_grader.py --data-dir ../shared/data --sets gpt4,own-dev --show-errors --by-style
-    python bench/refusal_grader.py --xstest-csv xstest_v2_completions_mistralguard.csv   # any XSTest-format file
-    python bench/refusal_grader.py --judge-model base --base-url http://127.0.0.1:8000/v1 --judge-limit 100
-    python bench/refusal_grader.py --by-voice --write-measured   # per model voice; regenerate the report's figures
+    python -m bench.refusal_grader                       # every set
+    python -m bench.refusal_grader --data-dir ../shared/data --sets gpt4,own-dev --show-errors --by-style
+    python -m bench.refusal_grader --xstest-csv xstest_v2_completions_mistralguard.csv   # any XSTest-format file
+    python -m bench.refusal_grader --judge-model base --base-url http://127.0.0.1:8000/v1 --judge-limit 100
+    python -m bench.refusal_grader --by-voice --write-measured   # per model voice; regenerate the report's figures
 
 Sets:
   gpt4, llama2orig   XSTest v2 completions with human `final_label` (../shared/data/xstest_v2_completions_*.csv)
@@ -61,9 +61,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from nano_r1.refusal import COMPLY, FULL, LABELS, classify, xstest_strmatch  # noqa: E402
 
 XSTEST = {"gpt4": "xstest_v2_completions_gpt4.csv", "llama2orig": "xstest_v2_completions_llama2orig.csv"}
 CASES = REPO / "tests" / "data" / "refusal_cases.jsonl"
@@ -130,7 +130,7 @@ def write_measured(measured: dict[str, float]) -> None:
     body = ",\n".join(f"    {k!r}: {v}" for k, v in measured.items())
     MEASURED.write_text(
         '"""Binary accuracy of nano_r1.refusal against human labels, per labelled set. Generated, do not edit:\n\n'
-        '    python bench/refusal_grader.py --write-measured\n"""\n\n'
+        '    python -m bench.refusal_grader --write-measured\n"""\n\n'
         f"MEASURED_ACCURACY = {{\n{body},\n}}\n", encoding="utf-8")
     print(f"wrote {MEASURED.relative_to(REPO)}")
 

@@ -1,6 +1,6 @@
 """Throughput of `python -m serve` vs raw vLLM, and of the trained model via LoRA and via --merged, in one run.
 
-    .venv/bin/python -m bench.serve_throughput --adapter runs/t1
+    python -m bench.serve_throughput --adapter runs/t1
 
 One server at a time, each started, measured and stopped in turn:
   1. `python -m serve --adapter A`           (the real CLI, as a subprocess): `base` and the adapter (LoRA)
@@ -26,13 +26,12 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # also when run as a file
+from nano_r1.models import cache_dir
+from serve.config import BASE_NAME, ServeConfig, on_cpu
+from serve.launch import build_argv, child_env, pick_ports, resolve_base, serving_dtype
+from serve.process import VLLMProcess, wait_until_ready
 
-from serve.config import BASE_NAME, ServeConfig, on_cpu  # noqa: E402
-from serve.launch import build_argv, child_env, pick_ports, resolve_base, serving_dtype  # noqa: E402
-from serve.process import VLLMProcess, wait_until_ready  # noqa: E402
-from nano_r1.models import cache_dir  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 PARSER_FLAGS = {"--reasoning-parser-plugin", "--reasoning-parser", "--structured-outputs-config"}
 QUESTIONS = [f"Sam has {a} apples and buys {b} bags of {c} apples. How many apples does Sam have now?"

@@ -176,6 +176,9 @@ CASES = [
          "runs/live is in use by process"),
     Case("eval on a live store", E0 + ["--output-dir", "{W}/results-live", "--suite", "reasoning"],
          "results-live is in use by process"),
+    # --- bench: the rollout options' one train flag --------------------------------------------------------------
+    Case("--fused-projections with --backend trl", T + ["--backend", "trl", "--fused-projections", "false"],
+         "--fused-projections is a setting of the fast backend's rollouts"),
 ]
 
 

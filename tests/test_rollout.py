@@ -74,18 +74,17 @@ def test_sampling_respects_min_new_tokens_and_temperature(model_and_tok):
     assert len({tuple(o) for o in out}) > 1  # sampled, not greedy
 
 
-def test_device_cache_position_samples_what_the_host_one_did(model_and_tok, monkeypatch):
+def test_device_cache_position_samples_what_the_host_one_did(model_and_tok):
     """The cache slot kept on the device (no blocking copy per token step) feeds the model the same positions:
     with the same seed, sampled completions are token for token those of the old host-built slot."""
-    from train.rollout import StaticRollout
+    from train.rollout import RolloutOptions, StaticRollout
 
     model, tok = model_and_tok
     ps = prompts(tok)[:2] * 2
-    roll = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=12,
-                         pad_token_id=tok.pad_token_id)
     runs = []
     for host in (False, True):
-        monkeypatch.setattr(StaticRollout, "host_positions", host)
+        roll = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=12,
+                             pad_token_id=tok.pad_token_id, options=RolloutOptions(host_positions=host))
         torch.manual_seed(0)
         runs.append(roll.generate(ps, temperature=1.0, eos_token_ids=[tok.eos_token_id], min_new_tokens=12))
     assert runs[0] == runs[1] and len({tuple(o) for o in runs[0]}) > 1
@@ -126,21 +125,21 @@ def test_gumbel_max_sampling_follows_softmax_with_temperature():
 @pytest.mark.slow
 def test_compiled_cpu_decode_matches_eager(model_and_tok):
     """Long CPU runs compile the decode step with inductor (train/fast.py): same greedy tokens as the eager loop."""
-    from train.rollout import StaticRollout
+    from train.rollout import RolloutOptions, StaticRollout
 
     model, tok = model_and_tok
     ps = prompts(tok)
     eager = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=8,
-                          pad_token_id=tok.pad_token_id, compile=False)
+                          pad_token_id=tok.pad_token_id, options=RolloutOptions(compile=False))
     compiled = StaticRollout(copy.deepcopy(model), batch_size=4, max_prompt_length=48, max_new_tokens=8,
-                             pad_token_id=tok.pad_token_id, compile=True)
+                             pad_token_id=tok.pad_token_id, options=RolloutOptions(compile=True))
     want = eager.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id])
     assert compiled.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id]) == want
     assert compiled.compiled  # it really ran compiled, not the eager fallback
 
 
 def test_failed_compile_falls_back_to_eager(model_and_tok, monkeypatch, capsys):
-    from train.rollout import StaticRollout
+    from train.rollout import RolloutOptions, StaticRollout
 
     def broken_compile(fn, **kwargs):
         def run(*args):
@@ -151,7 +150,7 @@ def test_failed_compile_falls_back_to_eager(model_and_tok, monkeypatch, capsys):
     ps = prompts(tok)[:2]
     monkeypatch.setattr(torch, "compile", broken_compile)
     roll = StaticRollout(copy.deepcopy(model), batch_size=2, max_prompt_length=48, max_new_tokens=6,
-                         pad_token_id=tok.pad_token_id, compile=True)
+                         pad_token_id=tok.pad_token_id, options=RolloutOptions(compile=True))
     got = roll.generate(ps, temperature=0.0, eos_token_ids=[tok.eos_token_id])
     assert got == [reference(model, tok, p, 6) for p in ps] and not roll.compiled
     assert "decoding eagerly" in capsys.readouterr().err
@@ -198,7 +197,7 @@ def test_fusing_is_for_tested_families_and_cuda_only(model_and_tok):
     from transformers import MistralConfig, MistralForCausalLM
 
     from train.fused import fuse_projections
-    from train.rollout import MergedPolicy
+    from train.rollout import MergedPolicy, RolloutOptions
 
     mistral = MistralForCausalLM(MistralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                                                num_attention_heads=4, num_key_value_heads=2, vocab_size=256))
@@ -206,21 +205,20 @@ def test_fusing_is_for_tested_families_and_cuda_only(model_and_tok):
     assert type(mistral.model.layers[0].self_attn.q_proj) is torch.nn.Linear
     model, _ = model_and_tok
     policy = MergedPolicy(get_peft_model(copy.deepcopy(model), LoraConfig(r=4, target_modules=["q_proj"])))
-    assert MergedPolicy.fuse is None and type(policy.model.model.layers[0].self_attn.q_proj) is torch.nn.Linear
+    assert RolloutOptions().fuse is None and type(policy.model.model.layers[0].self_attn.q_proj) is torch.nn.Linear
 
 
-def test_fused_merged_policy_tracks_lora(model_and_tok, monkeypatch):
+def test_fused_merged_policy_tracks_lora(model_and_tok):
     """Fused (the CUDA default) the merged copy still follows the LoRA weights after each sync."""
     from peft import LoraConfig, get_peft_model
 
     from train.fused import FusedPart
-    from train.rollout import MergedPolicy
+    from train.rollout import MergedPolicy, RolloutOptions
 
     model, tok = model_and_tok
-    monkeypatch.setattr(MergedPolicy, "fuse", True)
     peft_model = get_peft_model(copy.deepcopy(model), LoraConfig(r=8, lora_alpha=16,
                                                                   target_modules=["k_proj", "up_proj", "o_proj"]))
-    policy = MergedPolicy(peft_model)
+    policy = MergedPolicy(peft_model, RolloutOptions(fuse=True))
     assert isinstance(policy.model.model.layers[0].mlp.up_proj, FusedPart)
     x = torch.tensor([prompts(tok)[1]])
     with torch.no_grad():
@@ -230,3 +228,19 @@ def test_fused_merged_policy_tracks_lora(model_and_tok, monkeypatch):
         assert not torch.allclose(policy.model(x).logits, peft_model(x).logits, atol=1e-4)
         policy.sync(peft_model)
         torch.testing.assert_close(policy.model(x).logits, peft_model(x).logits, atol=2e-4, rtol=1e-4)
+
+
+def test_fused_projections_flag_reaches_the_rollout_copy(tmp_path):
+    """`python -m train --fused-projections true` on a CPU (where the default is off): the fast trainer's rollout
+    copy is built fused, and its greedy decode (what evaluation during training runs) works on it."""
+    from train.__main__ import parse
+    from train.fused import FusedPart
+    from train.grpo import build
+
+    cfg = parse(["--preset", "tiny", "--output-dir", str(tmp_path), "--fused-projections", "true",
+                 "--eval-every", "0"])
+    trainer, *_ = build(cfg)
+    assert trainer.rollout_options.fuse is True
+    (out,) = trainer.greedy([trainer.processing_class("What is 2+2?")["input_ids"]], max_tokens=4)
+    assert 1 <= len(out) <= 4
+    assert isinstance(trainer._policy.model.model.layers[0].self_attn.q_proj, FusedPart)

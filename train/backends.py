@@ -53,6 +53,14 @@ class Backend:
 
         return RecordingGRPOTrainer
 
+    def trainer_kwargs(self, cfg) -> dict:
+        """What this backend's trainer class takes beyond the common arguments: the fast one its rollout options."""
+        if self.name != "fast":
+            return {}
+        from train.rollout import RolloutOptions
+
+        return {"rollout_options": RolloutOptions(fuse=cfg.fused_projections)}
+
     def load(self, path: str, cfg):
         if self.name == "unsloth":
             return _load_unsloth(path, cfg)

@@ -77,6 +77,9 @@ class TrainConfig:
                                                      "(the seed's TRL era)"})
     scale_rewards: str = field(default="group", metadata={"help": "TRL scale_rewards: group, batch or none"})
     gradient_checkpointing: bool | None = field(default=None, metadata={"help": "default: on for CUDA"})
+    fused_projections: bool | None = field(default=None, metadata={"help": "q/k/v and gate/up as one GEMM each in "
+                                           "the fast backend's rollout copy; default: on for CUDA (false: the "
+                                           "separate projections, e.g. for a parity run)"})
     logging_steps: int = field(default=1, metadata={"help": "log metrics every N steps"})
     completions_every: int = field(default=10, metadata={"help": "write sampled completions every N steps"})
     report_to: str = field(default="none", metadata={"help": "none, wandb, tensorboard (comma-separated)"})
@@ -120,6 +123,8 @@ class TrainConfig:
              "--lora-dropout and --warmup-ratio must be in [0, 1), --weight-decay >= 0"),
             (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1, "--adam-beta1/2 must be in [0, 1)"),
             (self.beta >= 0 and self.max_grad_norm > 0, "--beta must be >= 0 and --max-grad-norm positive"),
+            (self.fused_projections is None or self.backend in ("auto", "fast"),
+             f"--fused-projections is a setting of the fast backend's rollouts, not of --backend {self.backend}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -9,9 +9,11 @@ prompt once per batch (train/shared_prefix.py); TRL's log-softmax, entropy and l
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 
+from train.rollout import RolloutOptions
 from train.trainer import RecordingGRPOTrainer
 
 
@@ -27,7 +29,12 @@ class FastRolloutGRPOTrainer(RecordingGRPOTrainer):
     _rollout = None
     _synced_step = -1
     rollout_seconds = 0.0  # cumulative, read by bench/grpo_step.py
-    compile_decode: bool | None = None  # None: on CUDA; on CPU for runs of CPU_COMPILE_MIN_TOKEN_STEPS or more
+
+    def __init__(self, *args, rollout_options: RolloutOptions = RolloutOptions(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # what the rollout copy is built with (read when the first rollout builds it); compile None: on CUDA, and
+        # on CPU for runs of CPU_COMPILE_MIN_TOKEN_STEPS or more
+        self.rollout_options = rollout_options
 
     def _fast_supported(self) -> bool:
         a = self.args
@@ -39,16 +46,17 @@ class FastRolloutGRPOTrainer(RecordingGRPOTrainer):
 
         model = self.accelerator.unwrap_model(self.model)
         if self._policy is None:
-            self._policy = MergedPolicy(model)
+            self._policy = MergedPolicy(model, self.rollout_options)
         need_new = self._rollout is None or batch > self._rollout.batch_size or prompt_len > self._rollout.prompt_len
         if need_new:
             max_prompt = max(prompt_len, self.max_prompt_length)
-            compile = self.compile_decode
-            if compile is None:
-                compile = (self.accelerator.device.type == "cuda"
-                           or self.args.max_steps * self.max_completion_length >= CPU_COMPILE_MIN_TOKEN_STEPS)
+            options = self.rollout_options
+            if options.compile is None:
+                options = dataclasses.replace(options, compile=(
+                    self.accelerator.device.type == "cuda"
+                    or self.args.max_steps * self.max_completion_length >= CPU_COMPILE_MIN_TOKEN_STEPS))
             self._rollout = StaticRollout(self._policy.model, batch, max_prompt, self.max_completion_length,
-                                          self._tokenizer.pad_token_id, compile=compile)
+                                          self._tokenizer.pad_token_id, options)
             print(f"[train] fast rollouts: merged LoRA, static cache {batch}×{max_prompt + self.max_completion_length}"
                   f"{', compiled decode (first step compiles)' if self._rollout.compiled else ''}",
                   file=sys.stderr, flush=True)

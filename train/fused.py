@@ -1,7 +1,7 @@
 """Fewer, bigger GEMMs per decoder layer of the rollout copy: q/k/v as one matmul, gate/up as one.
 
-    python bench/decode_step.py --variants device,fused                  # the lever on its own, decode only
-    python bench/grpo_step.py --backends fast,fast@unfused               # and in a whole GRPO step
+    python -m bench.decode_step --variants device,fused                  # the lever on its own, decode only
+    python -m bench.grpo_step --backends fast,fast@unfused               # and in a whole GRPO step
 
 Why: at decode a GEMM has M = the batch rows (12 for the recipe) and is bound by reading its weight, and a small
 weight runs far below the card's bandwidth (H200, Qwen2.5-3B shape: the 8 MB `mm(12×2048, 2048×2048)` takes

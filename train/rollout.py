@@ -23,8 +23,29 @@ from __future__ import annotations
 import copy
 import sys
 import time
+from dataclasses import dataclass
 
 import torch
+
+AUTO = "auto"  # RolloutOptions.compile_mode: CUDA graphs on a GPU, inductor's default (C++) on a CPU
+
+
+@dataclass(frozen=True)
+class RolloutOptions:
+    """Every switch of the fast rollout, each at the product's default. `python -m train --fused-projections false`
+    sets `fuse` (train/backends.py builds the trainer's options); the benches build their own to measure one lever
+    at a time (bench/grpo_step.py's BACKEND@LEVER, bench/decode_step.py's variants, bench/cpu_step.py)."""
+
+    # q/k/v and gate/up as one GEMM each (train/fused.py). None: on CUDA, where it was measured (H200, Qwen2.5-3B
+    # shape, 12 rows: 4.04 → 3.50 ms per token step, GRPO step 5.72 → 5.14 s; `python -m bench.grpo_step
+    # --backends fast,fast@unfused`); off on CPU, where it gave nothing (bench/cpu_step.py fast+fused: generation 0.95×).
+    fuse: bool | None = None
+    # torch.compile the decode step. None: on CUDA (train/fast.py also on CPU for runs long enough to pay for it).
+    compile: bool | None = None
+    compile_mode: str | None = AUTO  # torch.compile's mode; bench/decode_step.py's nographs (None) and autotune
+    fullgraph: bool = False  # True fails on a graph break and says where (bench/decode_step.py's fullgraph)
+    # True: the old per-step host→device copy of the cache position, a blocking one (bench/grpo_step.py's fast@sync)
+    host_positions: bool = False
 
 
 def lora_modules(peft_model):
@@ -37,12 +58,7 @@ def lora_modules(peft_model):
 class MergedPolicy:
     """A plain (no PEFT) copy of the base model whose weights are base + LoRA delta."""
 
-    # q/k/v and gate/up as one GEMM each (train/fused.py). None: on CUDA, where it was measured (H200, Qwen2.5-3B
-    # shape, 12 rows: 4.04 → 3.50 ms per token step, GRPO step 5.72 → 5.14 s; `bench/grpo_step.py fast@unfused`
-    # is the old path); off on CPU, where it gave nothing (bench/cpu_step.py fast+fused: generation 0.95×).
-    fuse: bool | None = None
-
-    def __init__(self, peft_model):
+    def __init__(self, peft_model, options: RolloutOptions = RolloutOptions()):
         base = peft_model.get_base_model()
         with torch.no_grad():
             # Deep-copy the transformers module, then strip the LoRA wrappers back to plain Linear layers.
@@ -54,7 +70,8 @@ class MergedPolicy:
             wrapped = getattr(parent, child)
             setattr(parent, child, wrapped.base_layer)
         self.model.eval().requires_grad_(False)
-        if self.fuse if self.fuse is not None else next(self.model.parameters()).is_cuda:
+        fuse = options.fuse if options.fuse is not None else next(self.model.parameters()).is_cuda
+        if fuse:
             from train.fused import fuse_projections
 
             fuse_projections(self.model)
@@ -81,11 +98,8 @@ class MergedPolicy:
 class StaticRollout:
     """Sample completions for a batch of token-id prompts with a fixed-shape static cache."""
 
-    host_positions = False  # True: the old per-step host→device cache position (bench/grpo_step.py's `fast@sync`)
-    compile_options: dict = {}  # torch.compile overrides for bench/decode_step.py's levers (fullgraph, mode)
-
     def __init__(self, model, batch_size: int, max_prompt_length: int, max_new_tokens: int, pad_token_id: int,
-                 compile: bool | None = None):
+                 options: RolloutOptions = RolloutOptions()):
         from transformers import StaticCache
 
         from train.attention import use_gqa_decode
@@ -97,11 +111,14 @@ class StaticRollout:
         self.device = next(model.parameters()).device
         self.cache = StaticCache(config=model.config, max_batch_size=batch_size,
                                  max_cache_len=max_prompt_length + max_new_tokens)
-        self.compiled = self.device.type == "cuda" if compile is None else compile
+        self.options = options
+        self.compiled = self.device.type == "cuda" if options.compile is None else options.compile
         self._cuda_graphs = self.compiled and self.device.type == "cuda"
-        mode = "reduce-overhead" if self._cuda_graphs else None  # CUDA graphs on a GPU; inductor's C++ on CPU
-        options = {"mode": mode, "fullgraph": False} | self.compile_options
-        self._decode = torch.compile(self._decode_step, **options) if self.compiled else self._decode_step
+        mode = options.compile_mode
+        if mode == AUTO:
+            mode = "reduce-overhead" if self._cuda_graphs else None  # CUDA graphs on a GPU; inductor's C++ on CPU
+        self._decode = torch.compile(self._decode_step, mode=mode, fullgraph=options.fullgraph) if self.compiled \
+            else self._decode_step
         self._decode_ran = False
 
     def _run_decode(self, *args):
@@ -206,7 +223,7 @@ class StaticRollout:
             if self._cuda_graphs:
                 torch.compiler.cudagraph_mark_step_begin()
             bias = ban_eos if t + 1 < min_new_tokens else no_bias
-            slot = torch.tensor([P + t], device=dev) if self.host_positions else cache_pos
+            slot = torch.tensor([P + t], device=dev) if self.options.host_positions else cache_pos
             token = self._run_decode(token[:, None], mask, pos, slot, bias,
                                      inv_temp, noise).clone()  # CUDA-graph outputs are overwritten by the next replay
         rows = out[:n, :steps].tolist()

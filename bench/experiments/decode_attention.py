@@ -1,6 +1,6 @@
 """One layer's decode attention at the nano-r1 bench shape: ours against library kernels (CUDA only).
 
-    python bench/decode_attention.py                 # on a GPU; FlashAttention-3 too where vllm is installed
+    python -m bench.experiments.decode_attention                 # on a GPU; FlashAttention-3 too where vllm is installed
 
 12 rows, 16 query heads over 2 KV heads (Qwen2.5-3B), head dim 128, a static cache of 1,280 slots (256 prompt
 slots of which 56 are left padding, then 1,024 for the completion), bf16; the real length is 201, 712 and 1,224
@@ -16,14 +16,11 @@ and whether fa3 compiles into a graph (torch.compile(fullgraph=True)): the decod
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from train.attention import gqa_decode_attention  # noqa: E402
+from train.attention import gqa_decode_attention
 
 ROWS, HEADS, KV_HEADS, DIM, SLOTS, PAD = 12, 16, 2, 128, 1280, 56
 
@@ -61,7 +58,7 @@ def fa3_call(op, q, k, v, used, leftpad):
 
 def main() -> None:
     if not torch.cuda.is_available():
-        sys.exit("error: bench/decode_attention.py measures CUDA kernels in a CUDA graph: it needs a GPU")
+        sys.exit("error: bench.experiments.decode_attention measures CUDA kernels in a CUDA graph: it needs a GPU")
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     torch.manual_seed(0)

@@ -1,9 +1,9 @@
 """Linear probe on SmolLM2-135M-Instruct hidden states as a refusal grader, measured leave-one-set-out.
 
-    HF_HUB_OFFLINE=1 python bench/refusal_probe.py extract            # features of every labelled row -> /tmp (npz)
-    python bench/refusal_probe.py select                              # choose layer/pooling/C on the 7 sets != heldout5
-    python bench/refusal_probe.py report                              # LOSO table incl. heldout5 with that choice
-    HF_HUB_OFFLINE=1 python bench/refusal_probe.py timing             # seconds per reply on this CPU
+    HF_HUB_OFFLINE=1 python -m bench.experiments.refusal_probe extract            # features of every labelled row -> /tmp (npz)
+    python -m bench.experiments.refusal_probe select                              # choose layer/pooling/C on the 7 sets != heldout5
+    python -m bench.experiments.refusal_probe report                              # LOSO table incl. heldout5 with that choice
+    HF_HUB_OFFLINE=1 python -m bench.experiments.refusal_probe timing             # seconds per reply on this CPU
 
 Features: the chat as the model sees it (its chat template, default system prompt; user = prompt, assistant =
 completion truncated to its first 384 tokens), one forward pass with output_hidden_states, and per layer the mean
@@ -50,12 +50,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-from refusal_grader import SETS, load, scores  # noqa: E402
+from bench.refusal_grader import SETS, load, scores
+from nano_r1.refusal import COMPLY, LABELS, classify
 
-from nano_r1.refusal import COMPLY, LABELS, classify  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 CACHE = Path("/tmp/refusal_probe_features.npz")
 DATA = REPO.parent / "shared" / "data"
