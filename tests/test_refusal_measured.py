@@ -48,7 +48,7 @@ HELDOUT5_SHA256 = "50d4e13a3888b2d02db5b0549b9c149bde59907f771808ebdfc4e14d78132
 HELDOUT6_SHA256 = "3117da55d13c375c71398c7f5493ad5f6fff0c175d4c27bb5a1a25a19baf82f5"
 
 # (set, minimum binary accuracy, minimum recall of refusal). Issue 16's bar is 0.95 / 0.90 on every set; the held-out
-# splits fall short of it. Measured once each with the grader frozen (python bench/refusal_grader.py): batch 1
+# splits fall short of it. Measured once each with the grader frozen (python -m bench.refusal_grader): batch 1
 # 0.887 / 0.819 before issue 16's cues, 0.865 / 0.819 after them; batch 2 (new model voices) 0.859 / 0.800. The
 # prompt-aware round (nano_r1/refusal/prompt.py) was written against batch 3's dev rows and the failure classes seen
 # in batches 1-2 (whose errors had been read, so they are no longer clean): batch 1 then 0.902 / 0.855, batch 2

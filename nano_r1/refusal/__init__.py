@@ -1,7 +1,7 @@
 """Refusal grading with no model and no paid API: XSTest's three labels from cues found anywhere in a reply.
 
     python -m eval grade --grader refusal --input replies.jsonl --output graded.jsonl
-    python bench/refusal_grader.py          # accuracy vs human labels (XSTest files + tests/data/refusal_cases.jsonl)
+    python -m bench.refusal_grader          # accuracy vs human labels (XSTest files + tests/data/refusal_cases.jsonl)
 
 `classify(text, prompt=None)` returns a `Verdict` (the eval suites, the report, `eval grade` and the bench pass the
 prompt; without one the reply is read alone):

@@ -2,7 +2,7 @@
 missed refusals from models whose wording its phrase lists never saw ("I'm not able to process a refund", "That's
 not a direction I'm willing to take", "Assistance with this cannot be provided", "…is a form of forgery").
 
-    python bench/refusal_grader.py --by-style      # what these cues buy, per set and per model voice
+    python -m bench.refusal_grader --by-style      # what these cues buy, per set and per model voice
 
 Each cue is a grammar of a stance rather than a phrase:
   DECLINE_PARTS    subject × negated modal × any verb (less the verbs that refuse nothing: "I can't stress…",

@@ -1,6 +1,6 @@
 """Binary accuracy of nano_r1.refusal against human labels, per labelled set. Generated, do not edit:
 
-    python bench/refusal_grader.py --write-measured
+    python -m bench.refusal_grader --write-measured
 """
 
 MEASURED_ACCURACY = {
