@@ -212,6 +212,52 @@ def test_template_prefill(tokenizer, template, kwargs, prefill):
         assert warning.step == 0 and warning.kind == "chat_template" and repr(prefill) in warning.message
 
 
+def test_the_callback_says_each_kind_once_and_the_run_folder_keeps_it(tmp_path, capsys):
+    from nano_r1.chart import draw_chart
+    from nano_r1.rundir import RunDir
+    from train.callbacks import Guard
+    from train.config import TrainConfig
+    from train.summary import write_summary
+
+    run = RunDir(tmp_path)
+    guard = Guard(run, Settings(max_completion_length=8), [guards.prefill_warning("<think>\n"), None])
+    guard.check(guard.at_start)  # what on_train_begin does
+    for row in rows(**{"completions/clipped_ratio": [1.0] * 5}):
+        run.append_metrics(row)
+        guard.check()  # what on_log does after each step
+    said = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("warning: ")]
+    kept = run.read_warnings()
+    assert [(w["step"], w["kind"]) for w in kept] == [(0, "chat_template"), (3, "clipped")]
+    assert said == [f"warning: step {w['step']}: {w['message']}" for w in kept]
+    assert "'<think>\\n'" in said[0] and "--max-completion-length 8" in said[1]
+    Guard(run, guard.settings, [guards.prefill_warning("<think>\n")]).check()  # a resumed run: already said
+    assert len(run.read_warnings()) == 2 and "warning:" not in capsys.readouterr().err
+    run.trim_logs(2)  # resuming from checkpoint-2 drops what steps after it said (they are replayed)
+    assert [w["kind"] for w in run.read_warnings()] == ["chat_template"]
+    for row in rows(**{"completions/clipped_ratio": [1.0] * 5})[2:]:  # the replayed steps trip it again
+        run.append_metrics(row)
+        guard.check()
+    assert [w["kind"] for w in run.read_warnings()] == ["chat_template", "clipped"]
+    lines = write_summary(run, TrainConfig(), 5, 10.0, on_cpu=True)
+    summary = json.loads(run.summary_path.read_text())
+    assert [(w["step"], w["kind"]) for w in summary["warnings"]] == [(0, "chat_template"), (3, "clipped")]
+    assert lines[-1] == "2 warning(s): chat_template at step 0, clipped at step 3 (summary.json, chart.png)"
+    assert draw_chart(run, run.chart_path).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_run_without_warnings_says_nothing_new(tmp_path):
+    from nano_r1.rundir import RunDir
+    from train.config import TrainConfig
+    from train.summary import write_summary
+
+    run = RunDir(tmp_path)
+    for row in rows(**HEALTHY):
+        run.append_metrics(row)
+    lines = write_summary(run, TrainConfig(), 12, 10.0, on_cpu=True)
+    assert not run.warnings_path.exists() and json.loads(run.summary_path.read_text())["warnings"] == []
+    assert not any("warning" in ln for ln in lines)
+
+
 def train_tiny(tmp_path, *args):
     proc = run_cli("train", "--preset", "tiny", "--max-steps", "3", "--save-steps", "100", "--output-dir",
                    str(tmp_path), "--run-name", "r", *args)

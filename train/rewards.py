@@ -121,7 +121,7 @@ def reasoning_copied(text: str, reference: str = "", prompt: str | None = None) 
     grams = _ngrams(reasoning_block(text or "") or "")
     if not grams or not prompt:
         return 0.0
-    source = _ngrams(prompt)
+    source = set(_ngrams(prompt))
     return 1.0 if sum(g in source for g in grams) >= COPY_SHARE * len(grams) else 0.0
 
 
@@ -166,7 +166,7 @@ def trl_reward(name: str, max_completion_length: int = 1024, fn=None):
 
     def reward(prompts=None, completions=(), answer=None, **kwargs):
         refs = answer if answer is not None else [""] * len(completions)
-        prompts = prompts if prompts is not None else [None] * len(completions)
+        prompts = prompts if prompts and len(prompts) == len(completions) else [None] * len(completions)
         if name == "correctness" and callable(kwargs.get("log_extra")):
             kwargs["log_extra"]("reference", list(refs))  # TRL then keeps it beside each sample
         out = []
