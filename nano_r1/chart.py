@@ -5,7 +5,8 @@
 Panels: total reward; completion length and reasoning words (the seed's "thinks longer" curve); the share
 of completions that re-check themselves (the aha moment, nano_r1/selfcheck.py); correctness on the training
 prompts and, with --eval-every, greedy strict/flexible accuracy on held-out problems (train/evaluate.py).
-Raw values are faint, a bias-corrected moving average is drawn over them.
+Raw values are faint, a bias-corrected moving average is drawn over them. The run's warnings (warnings.jsonl,
+train/guards.py) are dotted red lines at their step on every panel, named on the first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ PANELS = [
                   ("eval/answer_parsed", f"held-out {ANSWER_OPEN} parsed", 1.0, False)]),
 ]
 COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+WARNING_COLOR = "crimson"
 
 
 def smooth(values: list[float], alpha: float = 0.1) -> list[float]:
@@ -54,16 +56,29 @@ def run_title(run: RunDir, rows: list[dict]) -> str:
     return f"{run.name}: " + " · ".join(p for p in parts if p)
 
 
+def mark_warnings(ax, warnings: list[dict], named: bool) -> None:
+    """A dotted line at each warning's step; on the `named` panel, the kinds of that step written along it."""
+    at: dict[int, list[str]] = {}
+    for w in warnings:
+        at.setdefault(w["step"], []).append(str(w.get("kind", "warning")))
+    for step, kinds in at.items():
+        ax.axvline(step, color=WARNING_COLOR, ls=":", lw=1.2, alpha=0.8)
+        if named:
+            ax.text(step, 0.98, " " + ", ".join(kinds), transform=ax.get_xaxis_transform(), rotation=90, va="top",
+                    ha="right", fontsize=7, color=WARNING_COLOR)
+
+
 def draw_chart(run: RunDir, out_path: Path, title: str | None = None) -> Path:
     plt = pyplot()
     rows = run.read_metrics()
+    warnings = run.read_warnings()
     title = run_title(run, rows) if title is None else title
     try:
         per_right = run.correct_reward()  # 2.0 in runs from before the rubric's weights were recorded
     except Exception:  # noqa: BLE001 — a chart of a folder without a readable config still draws
         per_right = 1.0
     fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 4), dpi=100)
-    for ax, (panel_title, series) in zip(axes, PANELS):
+    for i, (ax, (panel_title, series)) in enumerate(zip(axes, PANELS)):
         drawn = False
         for color, (key, label, scale, smoothed) in zip(COLORS, series):
             scale = scale / per_right if key == CORRECT else scale
@@ -81,6 +96,7 @@ def draw_chart(run: RunDir, out_path: Path, title: str | None = None) -> Path:
             ax.legend(loc="best", fontsize=7)
         else:
             ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
+        mark_warnings(ax, warnings, named=i == 0)
         ax.set_title(panel_title)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)

@@ -6,7 +6,8 @@
   completions.jsonl   sampled prompts, replies, references and rewards
   adapter/            the PEFT LoRA adapter (what serve and eval load)
   chart.png           metrics.jsonl drawn
-  summary.json        wall time, GPU-hours, cost and the aha step (updated at the end of every session)
+  warnings.jsonl      what the run's guards said (train/guards.py): one {step, kind, message} line each
+  summary.json        wall time, GPU-hours, cost, the aha step, the warnings (updated at the end of every session)
   checkpoint-N/       Trainer checkpoints (--resume)
   train.lock          while a trainer runs: its PID, locked (flock, nano_r1/lock.py), so a second trainer,
                       --resume or --overwrite of a live run is refused naming that PID (removed on exit)
@@ -51,6 +52,7 @@ class RunDir:
     chart_path = property(lambda self: self.path / "chart.png")
     summary_path = property(lambda self: self.path / "summary.json")
     lock_path = property(lambda self: self.path / LOCK_NAME)
+    warnings_path = property(lambda self: self.path / "warnings.jsonl")
 
     @property
     def name(self) -> str:
@@ -114,9 +116,15 @@ class RunDir:
     def append_completions(self, rows: list[dict]) -> None:
         append_jsonl(self.completions_path, rows)
 
+    def read_warnings(self) -> list[dict]:
+        return [r for r in read_jsonl(self.warnings_path)[0] if isinstance(r.get("step"), int)]
+
+    def append_warning(self, row: dict) -> None:
+        append_jsonl(self.warnings_path, [row])
+
     def trim_logs(self, max_step: int) -> None:
         """Drop lines logged after `max_step` (a resumed run logs those steps again) and torn lines."""
-        for path in (self.metrics_path, self.completions_path):
+        for path in (self.metrics_path, self.completions_path, self.warnings_path):
             rows, bad = read_jsonl(path)
             kept = [r for r in rows if isinstance(r.get("step"), int) and r["step"] <= max_step]
             if bad or len(kept) != len(rows):

@@ -71,7 +71,7 @@ def test_xmlcount(text, expected):
     ("<reasoning>" + "a" * 32 + "</reasoning>", 64, 0.25),
 ])
 def test_length(text, max_len, expected):
-    assert length(text, "", None, max_len) == pytest.approx(expected)
+    assert length(text, "", max_completion_length=max_len) == pytest.approx(expected)
 
 
 def test_perfect_reply_and_answer_parsed():
@@ -94,9 +94,9 @@ def test_trl_adapter_signature():
        st.text(max_size=12))
 def test_rewards_never_raise(text, ref):
     for reward in math_rubric(1):
-        value = reward.fn(text, ref, None)
+        value = reward.fn(text, ref, None, None)
         assert isinstance(value, float), reward.name
-    assert 0.0 <= length(text, ref, None, 1) <= 1.0
+    assert 0.0 <= length(text, ref, max_completion_length=1) <= 1.0
 
 
 def test_the_rubric_is_the_seed_recipe():
@@ -104,6 +104,7 @@ def test_the_rubric_is_the_seed_recipe():
     rubric = GSM8K().rubric(1024)
     assert [(r.name, r.weight) for r in rubric] == [
         ("xmlcount", 1.0), ("soft_format", 1.0), ("strict_format", 1.0), ("correctness", 2.0), ("length", 1.0),
-        ("answer_parsed", 0.0), ("self_check", 0.0), ("reasoning_words", 0.0)]
+        ("answer_parsed", 0.0), ("self_check", 0.0), ("reasoning_words", 0.0), ("tags_repeated", 0.0),
+        ("answer_no_reasoning", 0.0), ("reasoning_copied", 0.0)]
     best = sum(r.weight * r.fn(PERFECT.rstrip("\n"), "4", None) for r in rubric)
-    assert best == pytest.approx(0.5 + 0.5 + 0.5 + 2.0 + length(PERFECT, "", None, 1024))
+    assert best == pytest.approx(0.5 + 0.5 + 0.5 + 2.0 + length(PERFECT, "", max_completion_length=1024))

@@ -1,8 +1,10 @@
-"""Trainer callbacks: metrics.jsonl, a progress bar with step time and reward, and graceful interruption."""
+"""Trainer callbacks: metrics.jsonl, a progress bar with step time and reward, the guards' warnings, and graceful
+interruption."""
 
 from __future__ import annotations
 
 import signal
+import sys
 import time
 
 from transformers import TrainerCallback
@@ -65,6 +67,40 @@ class ProgressBar(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         if self.bar is not None:
             self.bar.close()
+
+
+def say(line: str) -> None:
+    """One line on stderr above the progress bar (tqdm.write redraws the bar below it)."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+
+
+class Guard(TrainerCallback):
+    """After every logged step, train/guards.py over the run's metrics.jsonl: each kind of warning once, as a
+    `warning:` line and a warnings.jsonl row. The history comes from the files, so a resumed run judges its whole
+    history and does not repeat what it already said; `at_start` (the chat-template check) is said at step 0."""
+
+    def __init__(self, run: RunDir, settings, at_start=()):
+        self.run, self.settings, self.at_start = run, settings, [w for w in at_start if w is not None]
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.check(self.at_start)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs and "train_runtime" not in logs:
+            self.check()
+
+    def check(self, extra=()) -> None:
+        from train.guards import scan
+
+        said = {w.get("kind") for w in self.run.read_warnings()}
+        for warning in [*extra, *scan(self.run.read_metrics(), self.settings)]:
+            if warning.kind not in said:
+                said.add(warning.kind)
+                self.run.append_warning(warning.to_dict())
+                say(f"warning: step {warning.step}: {warning.message}")
 
 
 class GracefulStop(TrainerCallback):

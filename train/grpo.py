@@ -223,7 +223,16 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
 
     trainer, stopper = make_trainer(cfg, backend, model, tokenizer, dataset, run, [trl_reward(r) for r in rubric],
                                     args_preview, task, prompting, eval_items, every)
+    trainer.add_callback(make_guard(run, cfg, tokenizer, args_preview.chat_template_kwargs or {}))
     return trainer, run.path, checkpoint, stopper
+
+
+def make_guard(run: RunDir, cfg: TrainConfig, tokenizer, template_kwargs: dict):
+    """The run's guards (train/guards.py), with the chat-template check done now, before any step."""
+    from train.callbacks import Guard
+    from train.guards import Settings, prefill_warning, template_prefill
+
+    return Guard(run, Settings.of(cfg), [prefill_warning(template_prefill(tokenizer, **template_kwargs))])
 
 
 def eval_every(cfg: TrainConfig, backend: Backend) -> int:
@@ -259,4 +268,5 @@ def finish(trainer, cfg: TrainConfig, run: RunDir, interrupted: bool, seconds: f
     if interrupted:
         log(f"stopped at step {trainer.state.global_step}; continue with: python -m train --run-name {run.name} "
             f"--output-dir {run.path.parent} --resume")
-    log(f"done: {run.path}/ (adapter/, metrics.jsonl, completions.jsonl, chart.png, summary.json)")
+    log(f"done: {run.path}/ (adapter/, metrics.jsonl, completions.jsonl, chart.png, summary.json"
+        f"{', warnings.jsonl' if run.warnings_path.is_file() else ''})")
