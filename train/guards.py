@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from nano_r1.replyformat import ANSWER_OPEN, REASONING_OPEN
+
 # Completions cut at --max-completion-length: "all or most" is this share (TRL's completions/clipped_ratio), for
 # this many logged steps in a row. A cut reply has no closing tags and no answer, so its rewards are 0.
 CLIPPED_SHARE = 0.75
@@ -28,8 +30,8 @@ ZERO_STD_SHARE = 0.75
 ZERO_STD_STEPS = 3
 # Format-hacking signatures (the weight-0 metrics rewards/<name>/mean, a share of completions): rising means the
 # mean over the last HACK_WINDOW logged steps is at least HACK_SHARE and HACK_RISE above the first HACK_WINDOW.
-HACKS = {"tags_repeated": "repeat a format tag (<reasoning>/<answer> more than once)",
-         "answer_no_reasoning": "give an <answer> without reasoning",
+HACKS = {"tags_repeated": f"repeat a format tag ({REASONING_OPEN}/{ANSWER_OPEN} more than once)",
+         "answer_no_reasoning": f"give an {ANSWER_OPEN} without reasoning",
          "reasoning_copied": "copy their reasoning from the prompt"}
 HACK_WINDOW = 5
 HACK_SHARE = 0.3
@@ -208,7 +210,7 @@ def prefill_warning(prefill: str | None) -> RunWarning | None:
         return None
     return RunWarning(0, "chat_template", f"the chat template pre-fills {prefill!r} into the assistant turn, so "
                       "completions start after it and a format reward that expects the reply to open with "
-                      "<reasoning> cannot match; use a model or template without it (or turn it off through "
+                      f"{REASONING_OPEN} cannot match; use a model or template without it (or turn it off through "
                       "the YAML's trl: chat_template_kwargs)")
 
 
