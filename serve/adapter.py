@@ -3,7 +3,7 @@
     from serve.adapter import resolve_adapter, check_base, merged_folder
     adapter = resolve_adapter("runs/tiny")      # → runs/tiny/adapter, rank 16, base from adapter_config.json
 
-Everything here reads small JSON files and the safetensors header only (no torch; serve/weights.py), except `merged_folder`,
+Everything here reads small JSON files and the safetensors header only (no torch), except `merged_folder`,
 which merges once with peft's `merge_and_unload()` and caches the result by content.
 """
 

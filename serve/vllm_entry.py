@@ -28,9 +28,7 @@ import os
 import runpy
 
 import serve.reasoning_parser  # noqa: F401  (registers the "nano-r1" reasoning parser)
-
-MAX_N_ENV = "NANO_R1_MAX_N"
-MAX_TOKENS_ENV = "NANO_R1_MAX_REQUEST_TOKENS"
+from serve.config import MAX_N_ENV, MAX_TOKENS_ENV
 TOKEN_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")  # completions, chat, responses
 
 

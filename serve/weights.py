@@ -129,8 +129,9 @@ def check_shapes(shapes: dict[str, list[int]], config: dict, spec: str, model: s
                 raise wrong(f"but {module} of {model} has {fan_out} outputs (lora_B is [{fan_out}, r])")
     for prefix, sides in pairs.items():
         if set(sides) != {"A", "B"}:
-            raise ConfigError(f"--adapter {spec}: {prefix}lora_{({'A', 'B'} - set(sides)).pop()} is missing (lora_A and "
-                              "lora_B come in pairs); save the adapter again")
+            missing = ({"A", "B"} - set(sides)).pop()
+            raise ConfigError(f"--adapter {spec}: {prefix}lora_{missing} is missing (lora_A and lora_B come in pairs); "
+                              "save the adapter again")
         if sides["A"][0] != sides["B"][1]:
             raise ConfigError(f"--adapter {spec}: {prefix}lora_A has rank {sides['A'][0]} but lora_B rank "
                               f"{sides['B'][1]}; save the adapter again")
