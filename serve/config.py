@@ -116,8 +116,7 @@ class ServeConfig:
         if weak and not self.allow_weak_key and not is_loopback(self.host):
             raise ConfigError(f"--host {self.host}: the API key ({self.key_source or 'given'}) has {len(self.api_key)} "
                               f"characters, fewer than {MIN_KEY_CHARS}: one reachable from the network can be guessed; "
-                              "use a longer one (e.g. `openssl rand -hex 16`) or "
-                              "pass --allow-weak-key")
+                              "use a longer one (e.g. `openssl rand -hex 16`) or pass --allow-weak-key")
 
 
 def is_loopback(host: str) -> bool:
