@@ -16,6 +16,24 @@ def has_cuda_device() -> bool:
     return os.path.exists("/dev/nvidiactl") and os.environ.get("CUDA_VISIBLE_DEVICES") != ""
 
 
+def visible_gpus() -> int:
+    """GPUs CUDA would show this process, without importing torch: the /dev/nvidiaN devices, narrowed by
+    CUDA_VISIBLE_DEVICES as CUDA reads it (a comma list of indices or UUIDs; it stops at the first bad entry)."""
+    if not has_cuda_device():
+        return 0
+    devices = sum(1 for d in os.listdir("/dev") if d.startswith("nvidia") and d[6:].isdigit())
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return devices
+    count = 0
+    for entry in visible.split(","):
+        entry = entry.strip()
+        if not (entry.isdigit() and int(entry) < devices or entry.startswith(("GPU-", "MIG-"))):
+            break
+        count += 1
+    return count
+
+
 def world_size() -> int:
     """Processes in this (accelerate / torchrun) launch; 1 when started plainly."""
     return int(os.environ.get("WORLD_SIZE", "1"))

@@ -8,7 +8,10 @@
     python -m serve --adapter runs/tiny --api-key-file key.txt -- --max-num-seqs 64
 
 The key (every route answers 401 without it) comes from --api-key-file, else --api-key (visible in `ps`:
-warned), else $VLLM_API_KEY; it reaches vLLM through the environment and is printed masked.
+warned), else $VLLM_API_KEY; it reaches vLLM through the environment and is printed masked. On a non-loopback
+--host a key under 16 characters is refused (--allow-weak-key). One request may ask for at most --max-n choices
+(64) and --max-request-tokens tokens (the context): above, the server answers 400. The adapter's tensors (shapes
+against the base's config.json) and the base itself are checked before vLLM starts.
 """
 
 from __future__ import annotations

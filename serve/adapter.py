@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from nano_r1.cliargs import ConfigError
 from nano_r1.files import read_json_object
 from nano_r1.rundir import RunDir
 from nano_r1.models import EMBEDDED, HF_ID, ResolvedModel, build_cached_folder, cache_dir
+from serve.weights import tensor_shapes
 
 VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)  # vllm/config/lora.py MaxLoRARanks (0.32)
 WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin")
@@ -68,46 +68,14 @@ def read_adapter_config(path: Path, spec: str) -> dict:
                             f"--adapter {spec}: ")
 
 
-MAX_HEADER_BYTES = 100 << 20  # safetensors' own limit on the JSON header
-
-
-def safetensors_header(path: Path, spec: str) -> dict:
-    """The JSON header of a .safetensors file (8-byte little-endian length, then JSON), checked, no torch."""
-    damaged = f"--adapter {spec}: {path} is not a valid safetensors file"
-    try:
-        size_on_disk = path.stat().st_size
-        with open(path, "rb") as f:
-            prefix = f.read(8)
-            if len(prefix) < 8:
-                raise ConfigError(f"{damaged} ({size_on_disk} bytes: truncated); save the adapter again")
-            (size,) = struct.unpack("<Q", prefix)
-            if size > MAX_HEADER_BYTES or 8 + size > size_on_disk:
-                raise ConfigError(f"{damaged} (its header claims {size:,} bytes of {size_on_disk:,}: truncated or "
-                                  "not safetensors); save the adapter again")
-            header = json.loads(f.read(size).decode("utf-8"))
-    except ConfigError:
-        raise
-    except OSError as e:
-        raise ConfigError(f"--adapter {spec}: cannot read {path} ({e.strerror})") from None
-    except (ValueError, RecursionError):  # not JSON / not UTF-8 (ConfigError is a ValueError too: kept above)
-        raise ConfigError(f"{damaged} (its header is not JSON); save the adapter again") from None
-    if not isinstance(header, dict) or not all(isinstance(v, dict) for k, v in header.items() if k != "__metadata__"):
-        raise ConfigError(f"{damaged} (its header is not a map of tensors); save the adapter again")
-    return header
-
-
 def _check_rank_matches_weights(adapter: Adapter, spec: str, config: dict) -> None:
     """lora_A weights are [rank, in_features]: a config that disagrees with them is a broken or mixed-up folder."""
     if not adapter.weights.endswith(".safetensors"):
         return
-    header = safetensors_header(Path(adapter.weights), spec)
-    shapes = [meta.get("shape") for name, meta in header.items() if ".lora_A." in name]
-    if not shapes:
+    shapes = [shape for name, shape in tensor_shapes(Path(adapter.weights), spec).items() if ".lora_A." in name]
+    if not shapes or not all(shapes):
         raise ConfigError(f"--adapter {spec}: {adapter.weights} holds no LoRA weights (no lora_A tensors); save "
                           "the adapter again")
-    if not all(isinstance(s, list) and s and all(isinstance(d, int) for d in s) for s in shapes):
-        raise ConfigError(f"--adapter {spec}: {adapter.weights} is not a valid safetensors file (a tensor without "
-                          "a shape); save the adapter again")
     found = {shape[0] for shape in shapes}
     allowed = {config["r"], *(config.get("rank_pattern") or {}).values()}
     if found and not found <= allowed:

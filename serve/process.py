@@ -82,7 +82,10 @@ class VLLMProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab" if self.proc else "wb") as log:  # a restart keeps the first try's log
+        # 0600: the log holds request paths and prompts, not for other users of the machine (issue 28)
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if self.proc else os.O_TRUNC), 0o600)
+        os.fchmod(fd, 0o600)  # also a file left by an earlier server with wider permissions
+        with open(fd, "ab" if self.proc else "wb") as log:  # a restart keeps the first try's log
             self.log_start = log.tell()
             self._stopped = False  # a restarted engine is stopped like the first
             self.proc = subprocess.Popen(self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log,

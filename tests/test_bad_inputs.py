@@ -179,6 +179,17 @@ CASES = [
     # --- bench: the rollout options' one train flag --------------------------------------------------------------
     Case("--fused-projections with --backend trl", T + ["--backend", "trl", "--fused-projections", "false"],
          "--fused-projections is a setting of the fast backend's rollouts"),
+    # --- serveguard: serve checks an adapter's shapes and its base, caps and keys; train's --num-gpus (issue 28) --
+    Case("serve an adapter of another model's shapes", S + ["--adapter", "{W}/runs/r16"],
+         "q_proj of smollm2-135m takes 576 inputs"),
+    Case("serve a hub base neither cached nor online", S + ["--model", "nosuch-org/NoSuchModel-1B"],
+         "not in the local Hugging Face cache and HF_HUB_OFFLINE is set", env={"HF_HUB_OFFLINE": "1"}),
+    Case("serve --host 0.0.0.0 with a 3-character key", S + ["--host", "0.0.0.0"], "pass --allow-weak-key",
+         env={"VLLM_API_KEY": "abc"}),
+    Case("serve --max-n 0", S + ["--max-n", "0"], "--max-n must be at least 1"),
+    Case("serve --max-request-tokens -5", S + ["--max-request-tokens", "-5"], "--max-request-tokens must be positive"),
+    Case("train --num-gpus 2 with one GPU or none visible", T + ["--num-gpus", "2"], "--num-gpus 2: this machine "
+         "shows", env={"CUDA_VISIBLE_DEVICES": "0"}),
 ]
 
 

@@ -53,8 +53,8 @@ def _adapter_config(path):
 
 
 def _safetensors(path):
-    from serve.adapter import safetensors_header
-    return safetensors_header(path, "A")
+    from serve.weights import tensor_shapes
+    return tensor_shapes(path, "A")
 
 
 def _model_folder(path):

@@ -111,6 +111,10 @@ def test_child_env():
     env = child_env(ServeConfig(), cpu=True, base={"VLLM_API_KEY": "stale"})
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "2" and "VLLM_API_KEY" not in env
     assert "VLLM_CPU_KVCACHE_SPACE" not in child_env(ServeConfig(), cpu=False, base={})
+    env = child_env(ServeConfig(max_n=8), cpu=True, base={"NANO_R1_MAX_REQUEST_TOKENS": "9"}, max_tokens=512)
+    assert (env["NANO_R1_MAX_N"], env["NANO_R1_MAX_REQUEST_TOKENS"]) == ("8", "512")  # read by vllm_entry
+    stale = {"NANO_R1_MAX_REQUEST_TOKENS": "9"}
+    assert "NANO_R1_MAX_REQUEST_TOKENS" not in child_env(ServeConfig(), cpu=True, base=stale)
 
 
 def test_config_checks():
@@ -287,6 +291,19 @@ def test_a_server_open_to_the_network_needs_a_key(host, key, allow, ok):
         cfg.check_exposure()
     else:
         with pytest.raises(ConfigError, match="--allow-no-key"):
+            cfg.check_exposure()
+
+
+@pytest.mark.parametrize("host, key, allow, ok", [
+    ("0.0.0.0", "k" * 15, False, False), ("192.168.1.5", "short", False, False), ("::", "k" * 15, False, False),
+    ("0.0.0.0", "k" * 16, False, True), ("0.0.0.0", "short", True, True), ("127.0.0.1", "k", False, True),
+])
+def test_a_short_key_on_the_network_is_refused(host, key, allow, ok):
+    cfg = ServeConfig(host=host, api_key=key, allow_weak_key=allow)
+    if ok:
+        cfg.check_exposure()
+    else:
+        with pytest.raises(ConfigError, match=rf"has {len(key)} characters, fewer than 16.*--allow-weak-key"):
             cfg.check_exposure()
 
 

@@ -14,6 +14,20 @@ from serve.launch import pick_ports, start_wave
 from serve.process import ServeError, VLLMProcess
 
 
+def test_the_log_is_readable_only_by_its_owner(tmp_path):
+    """The log holds request paths and prompts: 0600, also when an earlier server left it world-readable."""
+    log = tmp_path / "log"
+    log.write_text("an older server's log\n")
+    log.chmod(0o644)
+    proc = VLLMProcess([sys.executable, "-c", "print('up')"], {}, log, "dummy")
+    proc.start()
+    proc.proc.wait(timeout=60)
+    assert log.stat().st_mode & 0o777 == 0o600 and log.read_text() == "up\n"
+    proc.start()  # a restart appends to the same log, still 0600
+    proc.proc.wait(timeout=60)
+    assert log.stat().st_mode & 0o777 == 0o600 and log.read_text() == "up\nup\n"
+
+
 # --- stopping a process group ----------------------------------------------------------------------------------
 
 CHILD_IGNORING_SIGTERM = """

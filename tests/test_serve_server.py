@@ -191,3 +191,43 @@ def test_the_key_is_in_no_process_argv(server):
     assert len(family) >= 2  # the API server and its engine core
     for p in family:
         assert not [a for a in p.cmdline() if server.api_key in a], p.cmdline()
+
+
+def test_a_request_above_the_caps_is_a_400(server):
+    """--max-n (default 64) and --max-request-tokens (default: the context, 8192 for the embedded model) are
+    enforced by the server: vLLM itself takes n up to 16384 and silently cuts max_tokens to the context."""
+    import httpx
+
+    c = client(server)
+    with pytest.raises(openai.BadRequestError, match=r"n=65 is above this server's limit of 64 .*--max-n"):
+        c.chat.completions.create(model="base", messages=QUESTION, max_tokens=1, n=65, temperature=1.0)
+    with pytest.raises(openai.BadRequestError, match=r"max_tokens=8193 is above this server's limit of 8192"):
+        c.completions.create(model="nano-r1", prompt="hi", max_tokens=8193)
+    with pytest.raises(openai.BadRequestError, match=r"max_completion_tokens=100000 is above"):
+        c.chat.completions.create(model="base", messages=QUESTION, max_completion_tokens=100000)
+    reply = c.chat.completions.create(model="base", messages=QUESTION, max_tokens=1, n=64, temperature=1.0)
+    assert len(reply.choices) == 64  # the cap itself is allowed
+    r = httpx.post(server.base_url + "/chat/completions", json={"model": "base", "messages": QUESTION, "n": 1000},
+                   headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
+    assert r.status_code == 400 and "--max-n" in r.json()["error"]["message"]  # OpenAI's error shape
+
+
+def test_the_log_keeps_no_key_and_no_query_string(server):
+    """A key sent in a query string (refused) or in the path used to be written, with the URL, to a world-readable
+    log: the access log cuts query strings and the key, and the log file is the user's alone."""
+    import httpx
+
+    root = server.base_url.rsplit("/v1", 1)[0]
+    for url in (f"{root}/v1/models?api_key={KEY}", f"{root}/v1/{KEY}?token=other-secret"):
+        assert httpx.get(url, timeout=30).status_code == 401
+    assert httpx.get(f"{root}/v1/models?x=1", headers={"Authorization": f"Bearer {KEY}"}, timeout=30).status_code == 200
+    log = server.log_paths[0]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "/v1/[key]?[query redacted]" not in log.read_text(errors="replace"):
+        time.sleep(0.5)  # the access log line lands a moment after the reply
+    text = log.read_text(errors="replace")
+    assert '"GET /v1/models?[query redacted] HTTP/1.1" 401' in text
+    assert '"GET /v1/[key]?[query redacted] HTTP/1.1" 401' in text
+    assert '"GET /v1/models?[query redacted] HTTP/1.1" 200' in text
+    assert KEY not in text and "other-secret" not in text
+    assert log.stat().st_mode & 0o777 == 0o600

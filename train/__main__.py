@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from nano_r1.cliargs import ConfigError, make_config, parse_config
-from nano_r1.env import NO_MULTICAST
+from nano_r1.env import NO_MULTICAST, visible_gpus
 from nano_r1.install import check as check_install
 from nano_r1.rundir import RunDir
 from train.config import PRESETS, TrainConfig, default_preset
@@ -49,6 +49,19 @@ def parse(argv=None) -> TrainConfig:
                                   + "): the saved state has that shape; start a new --run-name to change it")
             cfg = cfg2
     return cfg
+
+
+def check_gpus(wanted: int) -> None:
+    """accelerate would start `wanted` processes on the CPU without a word when the GPUs are not there."""
+    import os
+
+    have = visible_gpus()
+    if wanted > have:
+        shown = os.environ.get("CUDA_VISIBLE_DEVICES")
+        raise ConfigError(f"--num-gpus {wanted}: this machine shows {have} GPU{'s' if have != 1 else ''}"
+                          + (f" (CUDA_VISIBLE_DEVICES={shown})" if shown is not None else "")
+                          + (f"; pass --num-gpus {have} or fewer" if have > 1 else
+                             "; leave --num-gpus out to train on one device"))
 
 
 def relaunch_data_parallel(cfg: TrainConfig, argv: list[str]) -> int:
@@ -96,6 +109,7 @@ def main(argv=None) -> int:
         cfg = parse(argv)
         check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
         if cfg.num_gpus > 1 and "LOCAL_RANK" not in __import__("os").environ:
+            check_gpus(cfg.num_gpus)
             return relaunch_data_parallel(cfg, argv)
         if cfg.backend == "unsloth":
             load_unsloth_first()
