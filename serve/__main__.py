@@ -19,7 +19,8 @@ from __future__ import annotations
 import sys
 
 from nano_r1 import apikey
-from nano_r1.cliargs import ConfigError, make_config, parse_config
+from nano_r1.cli import run_command
+from nano_r1.cliargs import make_config, parse_config
 from nano_r1.install import check as check_install
 from serve.config import KEY_ENV, ServeConfig
 
@@ -40,27 +41,17 @@ def parse(argv=None) -> ServeConfig:
     return cfg.with_key_from_env()
 
 
-def main(argv=None) -> int:
-    try:
-        cfg = parse(argv)
-        check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
-        from serve.foreground import run
-        from serve.process import ServeError
+def work(argv=None) -> int:
+    cfg = parse(argv)
+    check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
+    from serve.foreground import run
 
-        try:
-            return run(cfg)
-        except ServeError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # an unwritable log folder, a full disk: the file and the reason, not a traceback
-        print(f"error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:  # Ctrl-C during start-up: serve_in_background already stopped vLLM
-        print("\n[serve] interrupted", file=sys.stderr)
-        return 130
+    return run(cfg)  # vLLM that does not come up: ServeError, one line (nano_r1/cli.py)
+
+
+def main(argv=None) -> int:
+    # Ctrl-C during start-up: serve_in_background has already stopped vLLM
+    return run_command(lambda: work(argv), interrupted="\n[serve] interrupted")
 
 
 if __name__ == "__main__":

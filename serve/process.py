@@ -21,10 +21,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from nano_r1.cli import Failure
+
 PR_SET_PDEATHSIG = 1
 
 
-class ServeError(RuntimeError):
+class ServeError(Failure):
     """vLLM did not come up (exited, or timed out); the message ends with the tail of its log."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from nano_r1.cli import run_command
 from nano_r1.cliargs import ConfigError, make_config, parse_config
 from nano_r1.env import NO_MULTICAST, visible_gpus
 from nano_r1.install import check as check_install
@@ -102,27 +103,25 @@ def load_unsloth_first() -> None:
     import unsloth  # noqa: F401
 
 
+def work(argv: list[str]) -> int:
+    cfg = parse(argv)
+    check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
+    if cfg.num_gpus > 1 and "LOCAL_RANK" not in __import__("os").environ:
+        check_gpus(cfg.num_gpus)
+        return relaunch_data_parallel(cfg, argv)
+    if cfg.backend == "unsloth":
+        load_unsloth_first()
+    from train.grpo import run
+
+    run(cfg)
+    return 0
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     passive_openmp_threads()
-    try:
-        cfg = parse(argv)
-        check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
-        if cfg.num_gpus > 1 and "LOCAL_RANK" not in __import__("os").environ:
-            check_gpus(cfg.num_gpus)
-            return relaunch_data_parallel(cfg, argv)
-        if cfg.backend == "unsloth":
-            load_unsloth_first()
-        from train.grpo import run
-
-        run(cfg)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # a full disk, a read-only folder: the file and the reason, not a traceback
-        print(f"error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
-        return 1
-    return 0
+    # Ctrl-C is handled inside training (the step finishes, a checkpoint is saved); one during start-up lands here
+    return run_command(lambda: work(argv), interrupted="[train] interrupted before training started")
 
 
 if __name__ == "__main__":
