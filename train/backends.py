@@ -61,21 +61,20 @@ class Backend:
 
         return {"rollout_options": RolloutOptions(fuse=cfg.fused_projections)}
 
-    def load(self, path: str, cfg):
+    def load(self, path: str, cfg, tokenizer):
+        """(model, tokenizer): the tokenizer the run already loaded for its checks, except under Unsloth, whose
+        loader returns its own patched one."""
         if self.name == "unsloth":
             return _load_unsloth(path, cfg)
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         try:
-            tokenizer = AutoTokenizer.from_pretrained(path)
             model = AutoModelForCausalLM.from_pretrained(
                 path, dtype=torch.bfloat16 if self.bf16 else torch.float32,
                 attn_implementation="sdpa")
         except OSError as e:
             raise ConfigError(f"cannot load model {path}: {str(e).splitlines()[0]}") from None
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
         return model, tokenizer
 
 
@@ -86,7 +85,8 @@ def _load_unsloth(path: str, cfg):
         model_name=path, max_seq_length=cfg.max_prompt_length + cfg.max_completion_length, load_in_4bit=True,
         fast_inference=installed("vllm"), max_lora_rank=cfg.lora_r, gpu_memory_utilization=0.5)
     model = FastLanguageModel.get_peft_model(
-        model, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=cfg.lora_target_modules,
+        model, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+        target_modules=cfg.lora_target_modules,
         use_gradient_checkpointing="unsloth", random_state=cfg.seed)
     return model, tokenizer
 

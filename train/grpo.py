@@ -214,7 +214,7 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
     if not state.is_main_process:
         checkpoint = run.latest_checkpoint() if cfg.resume else None
 
-    model, tokenizer = backend.load(resolved.path, cfg)
+    model, tokenizer = backend.load(resolved.path, cfg, tokenizer)
     dataset = build_dataset(task, items, prompting)
     log(f"data: {cfg.dataset} ({len(dataset)} prompts); {cfg.prompts_per_step} prompt(s) × "
         f"{cfg.num_generations} completions × {cfg.max_completion_length} tokens per step")
