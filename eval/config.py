@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nano_r1 import apikey
 from nano_r1.chat import system_prompt as resolve_system_prompt
@@ -12,6 +13,21 @@ from nano_r1.rundir import RunDir
 
 SYSTEM_PROMPT_CHOICES = ["default", "none"]
 KEY_ENV = "OPENAI_API_KEY"  # the openai client's own variable
+
+
+def check_base_url(url: str) -> None:
+    """ConfigError unless `url` is http(s)://HOST...: `localhost:9` would otherwise read as scheme 'localhost'
+    and fail as "cannot reach", which hides the real mistake."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"--base-url {url}: needs http:// or https:// in front (e.g. http://{url.split('://')[-1]}"
+                          f"{'' if '/v1' in url else '/v1'})")
+    try:
+        parts.port  # noqa: B018 — raises on a port that is not a number or out of range
+    except ValueError as e:
+        raise ConfigError(f"--base-url {url}: {e}") from None
+    if not parts.hostname:
+        raise ConfigError(f"--base-url {url}: no host (e.g. http://127.0.0.1:8000/v1)")
 
 
 @dataclass
@@ -88,6 +104,8 @@ class EvalConfig:
             raise ConfigError(f"--data-dir {self.data_dir}: no such folder")
         if Path(self.output_dir).exists() and not Path(self.output_dir).is_dir():
             raise ConfigError(f"--output-dir {self.output_dir}: is a file, not a folder")
+        if self.base_url is not None:
+            check_base_url(self.base_url)
         if self.api_key and self.api_key_file:
             raise ConfigError("--api-key and --api-key-file: give one of them")
         self.resolved_api_key()  # a missing or malformed key file is reported now, before any server starts

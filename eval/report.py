@@ -148,21 +148,35 @@ def fmt(r: dict) -> str:
     return f"{r['value']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}] (n={r['n']})"
 
 
+def failure_cause(r: dict) -> str:
+    """Why a stored request failed, as a class to count: refused (HTTP 400), reply is not JSON, no choices, ...
+    (stores written before causes were recorded have the status code or the error type)."""
+    if r.get("cause"):
+        return r["cause"]
+    return f"refused (HTTP {r['status_code']})" if r.get("status_code") else str(r.get("error_type") or "failed")
+
+
 def failure_lines(failures: list[dict], models: list[str]) -> list[str]:
-    """The requests the server refused (stored with its reason), counted per model × suite: in no metric.
+    """The requests that failed (stored with the reason: refused by the server, or a malformed reply), counted
+    per model × suite and per cause, with the server(s) that answered: in no metric.
     In the order of --models, then suite and item, not of arrival (which concurrency makes vary run to run)."""
     if not failures:
         return []
     rank = {m: i for i, m in enumerate(models)}
     failures = sorted(failures, key=lambda r: (rank.get(r["model"], len(rank)), r["model"], r["suite"], str(r["item"])))
     counts: dict[tuple[str, str], int] = {}
+    causes: dict[str, int] = {}
     for r in failures:
         counts[r["model"], r["suite"]] = counts.get((r["model"], r["suite"]), 0) + 1
+        causes[failure_cause(r)] = causes.get(failure_cause(r), 0) + 1
+    servers = sorted({r["server"] for r in failures if r.get("server")})
     first = failures[0]
     return [f"> **{len(failures)} request(s) failed** and are left out of every metric (n counts replies only): "
             + ", ".join(f"{m}/{s} {n}" for (m, s), n in counts.items())
+            + ". By cause: " + ", ".join(f"{c} {n}" for c, n in sorted(causes.items(), key=lambda kv: -kv[1]))
+            + (f". Server: {', '.join(f'`{u}`' for u in servers)}" if servers else "")
             + f". First: `{first['item']}` ({first['model']}): {first['error'][:200]}. They are stored with the "
-            "server's reason; `--retry-failed` asks again.", ""]
+            "reason; `--retry-failed` asks again.", ""]
 
 
 def suite_line(s: Task, limit: int | None) -> str:

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from eval.client import Request, check_server, make_client, run_all
+from eval.client import Request, check_server, make_client, public_url, run_all
 from eval.config import EvalConfig
 from eval.requests import build_requests
 from eval.store import Store
@@ -27,13 +27,14 @@ from nano_r1.cliargs import ConfigError
 from nano_r1.files import write_atomic
 
 
-async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task]) -> tuple[int, list[str]]:
-    """Ask for what the store lacks; returns (requests asked, the errors of those that failed)."""
+async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task]) -> tuple[int, list[dict]]:
+    """Ask for what the store lacks; returns (requests asked, the failed replies as {what, cause, error})."""
     store = Store(cfg.output_dir)
     requests = build_requests(cfg, suites)
     done = store.keys(include_failed=not cfg.retry_failed)
     todo = [r for r in requests if r.key not in done]
-    errors: list[str] = []
+    errors: list[dict] = []
+    server = public_url(base_url)
     client = make_client(base_url, api_key, cfg.timeout)
     try:
         await check_server(client, base_url, cfg.models + ([cfg.judge_model] if cfg.judge_model else []))
@@ -42,9 +43,11 @@ async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Ta
         if todo:
             def on_reply(req: Request, reply: dict) -> None:
                 store.append({"key": req.key, "model": req.model, **req.payload, "messages": req.messages,
-                              "sampling": req.sampling, **reply, "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
+                              "sampling": req.sampling, **reply, "server": server,
+                              "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
                 if "error" in reply:
-                    errors.append(f"{req.model}/{req.payload['item']}: {reply['error']}")
+                    errors.append({"what": f"{req.model}/{req.payload['item']}: {reply['error']}",
+                                   "cause": reply.get("cause") or reply.get("error_type")})
 
             t0 = time.perf_counter()
             await run_all(client, todo, cfg.concurrency, cfg.retries, on_reply)
@@ -143,10 +146,21 @@ def main(cfg: EvalConfig) -> Path:
     report = write_report(cfg, suites)
     print(f"[eval] report: {report}", file=sys.stderr)
     if errors and len(errors) == asked:  # nothing was measured: that is an error, not a result
-        raise ConfigError(f"the server refused all {asked} request(s) (first: {errors[0]}); they are stored as "
+        raise ConfigError(f"{failed_text(errors, 'all ')} (first: {errors[0]['what']}); they are stored as "
                           "failed: fix the cause, then re-run with --retry-failed")
     if errors:
-        print(f"warning: the server refused {len(errors)} of {asked} request(s) (first: {errors[0]}); stored as "
-              "failed, left out of every metric and counted in the report (re-ask with --retry-failed)",
-              file=sys.stderr)
+        print(f"warning: {failed_text(errors, '', asked)} (first: {errors[0]['what']}); stored as failed, left "
+              "out of every metric and counted in the report (re-ask with --retry-failed)", file=sys.stderr)
     return report
+
+
+def failed_text(errors: list[dict], all_: str, asked: int | None = None) -> str:
+    """'the server refused 2 of 8 request(s)' or, with malformed replies among them, the count per cause."""
+    of = f" of {asked}" if asked is not None else ""
+    causes: dict[str, int] = {}
+    for e in errors:
+        causes[e["cause"]] = causes.get(e["cause"], 0) + 1
+    if all(str(c).startswith("refused") for c in causes):
+        return f"the server refused {all_}{len(errors)}{of} request(s)"
+    return (f"{all_}{len(errors)}{of} request(s) failed (" + ", ".join(f"{c} {n}" for c, n in causes.items())
+            + ")")
