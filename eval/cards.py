@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from eval.outputs import save_figure
 from nano_r1 import selfcheck
 from nano_r1.plot import pyplot
 
@@ -84,9 +85,7 @@ def draw_card(base: dict, trained: dict, labels: tuple[str, str], primary: str, 
         fig.text(x, y(height - 0.35), f"{verdict_text(rec['scores'], primary)}   ·   "
                  f"{rec.get('completion_tokens')} tokens", fontsize=11, weight="bold",
                  color="tab:green" if good else "tab:red", va="center", parse_math=False)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def draw_cards(scored: list[dict], suite: str, primary: str, models: tuple[str, str], labels: tuple[str, str],

@@ -3,8 +3,10 @@ and (with --run) the run's training curves via nano_r1.chart."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+from eval.outputs import save_figure, write_if_changed
 from nano_r1.chart import draw_chart
 from nano_r1.plot import pyplot
 from nano_r1.rundir import RunDir
@@ -55,9 +57,7 @@ def metric_bars(rows: list[dict], models: list[str], labels: dict[str, str], out
     fig.suptitle((wrap(about, fig) + "\n" if about else "")
                  + "base vs trained: 95% Wilson intervals (↑ higher is better, ↓ lower is better)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def length_distributions(scored: list[dict], models: list[str], labels: dict[str, str], max_tokens: int,
@@ -84,12 +84,12 @@ def length_distributions(scored: list[dict], models: list[str], labels: dict[str
     if about:
         fig.suptitle(wrap(about, fig), fontsize=10)
     fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def training_curves(run: RunDir, out: Path) -> Path | None:
     if not run.metrics_path.is_file():
         return None
-    return draw_chart(run, out)
+    with tempfile.TemporaryDirectory() as tmp:  # nano_r1.chart writes a file: compare before replacing ours
+        write_if_changed(out, draw_chart(run, Path(tmp) / out.name).read_bytes())
+    return out

@@ -6,7 +6,9 @@
 Stored replies are re-scored with the suites' current graders, so a grader fix never needs new replies.
 Requests stored as failed (the server refused them) are in no metric and are counted in report.md; lines of
 the store that are torn or incomplete are set aside (eval/store.py), never a crash. The suites section lists,
-per suite, the sources its items came from with their counts, and any optional source left out.
+per suite, the sources its items came from with their counts, and any optional source left out. Files are
+written only when their bytes change (eval/outputs.py), so a redraw of a complete store works on a read-only
+folder.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import math
 from pathlib import Path
 
 from eval.config import EvalConfig
+from eval.outputs import write_if_changed
 from eval.requests import build_requests
 from eval.store import Store, failed
 from nano_r1 import selfcheck
-from nano_r1.files import write_atomic
 from nano_r1.rundir import RunDir
 from nano_r1.tasks import Task
 
@@ -139,7 +141,7 @@ def write_csv(rows: list[dict], path: Path) -> None:
     w.writeheader()
     for r in rows:
         w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k in cols})
-    write_atomic(path, buf.getvalue())
+    write_if_changed(path, buf.getvalue())
 
 
 def fmt(r: dict) -> str:
@@ -289,5 +291,5 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
             md += [f"- {suite}: " + ", ".join(f"[{p.stem}](cards/{p.name})" for p in paths)]
         md.append("")
     md += ["## Suites", ""] + [suite_line(s, cfg.limit) for s in suites] + [""]
-    write_atomic(out / "report.md", "\n".join(md))
+    write_if_changed(out / "report.md", "\n".join(md))
     return out / "report.md"

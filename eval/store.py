@@ -126,7 +126,8 @@ class Store:
     def set_aside(self, bad: list[dict]) -> int:
         """Copy the unusable lines to store.quarantine.jsonl and say so once; returns their number."""
         if not bad:
-            self.quarantine_path.unlink(missing_ok=True)  # a copy only: stale once the store is clean again
+            if self.quarantine_path.exists():  # a copy only: stale once the store is clean again (and unlink of
+                self.quarantine_path.unlink()  # a missing file fails on a read-only folder: --report-only)
             return 0
         write_atomic(self.quarantine_path, "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bad))
         if (str(self.path), len(bad)) not in _warned:
