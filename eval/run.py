@@ -77,7 +77,7 @@ def server_for(cfg: EvalConfig):
     except ImportError as e:
         raise ConfigError(f"cannot start a server: `serve` is not importable ({e}); pass --base-url") from None
     # "auto" lets serve take the adapter's own base model
-    serve_cfg = ServeConfig(model=model or "auto", adapter=adapter, port=0,
+    serve_cfg = ServeConfig(model=model or "auto", adapter=adapter, port=0, **cfg.serve, extra_args=cfg.vllm_args,
                             api_key=cfg.given_api_key() or secrets.token_hex(16))
     served = {"base"} | ({serve_cfg.adapter_name} if adapter else set())
     unknown = [m for m in cfg.models if m not in served]
