@@ -27,10 +27,12 @@ from nano_r1.cliargs import ConfigError
 from nano_r1.files import write_atomic
 
 
-async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task]) -> tuple[int, list[dict]]:
-    """Ask for what the store lacks; returns (requests asked, the failed replies as {what, cause, error})."""
-    store = Store(cfg.output_dir)
-    requests = build_requests(cfg, suites)
+async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task],
+                   requests: list[Request] | None = None, store: Store | None = None) -> tuple[int, list[dict]]:
+    """Ask for what the store lacks; returns (requests asked, the failed replies as {what, cause}).
+    `requests` and `store` are the run's own (main); built and opened here when not given (bench/eval_overhead)."""
+    requests = build_requests(cfg, suites) if requests is None else requests
+    store = Store(cfg.output_dir) if store is None else store
     done = store.keys(include_failed=not cfg.retry_failed)
     todo = [r for r in requests if r.key not in done]
     errors: list[dict] = []
@@ -101,13 +103,13 @@ KEYED = ("models", "suite", "limit", "samples", "max_tokens", "temperature", "to
          "base_system_prompt", "one_shot", "run")
 
 
-def check_report_only(cfg: EvalConfig, suites: list[Task], store: Store) -> None:
+def check_report_only(cfg: EvalConfig, requests: list[Request], store: Store) -> None:
     """--report-only draws what the store holds for these settings; none of it held is a mistake, not a report
     of zeros (the usual cause: flags other than the run's, e.g. --max-tokens)."""
     have = store.keys()
     if not have:
         raise ConfigError(f"--report-only: nothing is stored in {store.path} yet; run without --report-only first")
-    if any(r.key in have for r in build_requests(cfg, suites)):
+    if any(r.key in have for r in requests):
         return
     saved = store.path.parent / "config.json"
     try:
@@ -130,20 +132,21 @@ def main(cfg: EvalConfig) -> Path:
     for model in cfg.models:
         cfg.prompting_for(model)
     out = Path(cfg.output_dir)
-    store = Store(out)
+    store = Store(out)  # the one store of this run: asked, judged and reported through it
     store.set_aside(store.scan()[1])  # torn / incomplete lines: reported now, asked again below
+    requests = build_requests(cfg, suites)  # once: what to ask for and what the report keeps
     asked, errors = 0, []
     if cfg.report_only:
-        check_report_only(cfg, suites, store)
+        check_report_only(cfg, requests, store)
     else:  # the folder is made by the first stored reply: a failed start leaves nothing
         with server_for(cfg) as (base_url, api_key):
-            asked, errors = asyncio.run(generate(cfg, base_url, api_key, suites))
+            asked, errors = asyncio.run(generate(cfg, base_url, api_key, suites, requests, store))
     out.mkdir(parents=True, exist_ok=True)
     if not cfg.report_only:  # config.json records how the replies were asked for: a redraw does not ask
         write_atomic(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     from eval.report import write_report
 
-    report = write_report(cfg, suites)
+    report = write_report(cfg, suites, requests, store)
     print(f"[eval] report: {report}", file=sys.stderr)
     if errors and len(errors) == asked:  # nothing was measured: that is an error, not a result
         raise ConfigError(f"{failed_text(errors, 'all ')} (first: {errors[0]['what']}); they are stored as "
