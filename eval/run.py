@@ -1,11 +1,14 @@
 """Run suites against served models: build requests, skip what the store holds, ask, store, then report.
 
 With no --base-url, starts `python -m serve` (serve.launch.serve_in_background) on a free 127.0.0.1 port
-with a fresh random API key (or the one given), and stops it afterwards.
+with a fresh random API key (or the one given), and stops it afterwards; `--serve.KEY VALUE` and the vLLM
+flags after `--` reach that server (eval/config.py checks them against ServeConfig).
 
-Every file is read and checked before a server starts. A request the server refuses (400: e.g. longer than the
-context) is stored as failed with its reason and the run goes on: a warning counts them, the report lists them,
-and only when every request of the run was refused is it an error (nothing was measured).
+Every file is read and checked before a server starts. The requests are built once and the store is opened once;
+the same two feed the asking, the judge and the report. A request the server refuses (400: e.g. longer than the
+context) or answers with a malformed reply (eval/client.py) is stored as failed with its cause and the run goes
+on: a warning counts them per cause, the report lists them, and only when every request of the run failed is it
+an error (nothing was measured).
 """
 
 from __future__ import annotations
