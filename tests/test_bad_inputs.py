@@ -167,6 +167,14 @@ CASES = [
          "noref.jsonl:2: needs a 'reference'"),
     Case("grade --output is a folder", ["eval", "grade", "--input", "{W}/grade/ok.jsonl", "--output", "{W}/grade"],
          "is a folder"),
+    # --- evalfix: a --base-url without a scheme; options for the server eval starts -----------------------------
+    Case("--base-url without http://", ["eval", "--base-url", "localhost:9", "--output-dir", "{W}/results"],
+         "--base-url localhost:9: needs http:// or https://"),
+    Case("--serve.port (eval picks it)", ["eval", "--serve.port", "5", "--output-dir", "{W}/results"],
+         "--serve.port: eval picks a free port"),
+    Case("--serve.max-model-len abc", ["eval", "--serve.max-model-len", "abc", "--output-dir", "{W}/results"],
+         "--serve.max-model-len: expected a whole number"),
+    Case("--serve.* with --base-url", E + ["--serve.dtype", "float32"], "with --base-url it starts none"),
 ]
 
 
