@@ -88,4 +88,4 @@ def length_distributions(scored: list[dict], models: list[str], labels: dict[str
 def training_curves(run: RunDir, out: Path) -> Path | None:
     if not run.metrics_path.is_file():
         return None
-    return draw_chart(run, out)
+    return draw_chart(run, out)  # written only if its bytes changed (nano_r1.plot.save)

@@ -4,15 +4,67 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nano_r1 import apikey
 from nano_r1.chat import system_prompt as resolve_system_prompt
-from nano_r1.cliargs import ConfigError
+from nano_r1.cliargs import ConfigError, coerce
 from nano_r1.rundir import RunDir
 from nano_r1.tasks.base import Prompting
 
 SYSTEM_PROMPT_CHOICES = ["default", "none"]
 KEY_ENV = "OPENAI_API_KEY"  # the openai client's own variable
+
+
+def check_base_url(url: str) -> None:
+    """ConfigError unless `url` is http(s)://HOST...: `localhost:9` would otherwise read as scheme 'localhost'
+    and fail as "cannot reach", which hides the real mistake."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"--base-url {url}: needs http:// or https:// in front (e.g. http://{url.split('://')[-1]}"
+                          f"{'' if '/v1' in url else '/v1'})")
+    try:
+        parts.port  # noqa: B018 — raises on a port that is not a number or out of range
+    except ValueError as e:
+        raise ConfigError(f"--base-url {url}: {e}") from None
+    if not parts.hostname:
+        raise ConfigError(f"--base-url {url}: no host (e.g. http://127.0.0.1:8000/v1)")
+
+
+# ServeConfig fields that eval sets itself, with what to use instead
+SERVE_OWNED = {"model": "use --model (or --run)", "adapter": "use --adapter (or --run)",
+               "port": "eval picks a free port", "api_key": "use --api-key-file (or --api-key)",
+               "api_key_file": "use --api-key-file", "extra_args": "put vLLM's flags after `--`",
+               "key_source": "eval sets it", "merged": "eval asks base and adapter on one server"}
+
+
+def checked_serve_options(options: dict, vllm_args: list[str], base_url: str | None) -> dict:
+    """`--serve.KEY VALUE` typed as `python -m serve` types them (nano_r1.cliargs.coerce), one line for an
+    unknown or eval-owned key, and none at all with --base-url (eval then starts no server)."""
+    if not options and not vllm_args:
+        return {}
+    if base_url:
+        raise ConfigError("--serve.* and `-- vLLM flags` set up the server that eval starts; with --base-url it "
+                          "starts none (drop one of them)")
+    import dataclasses
+    import typing
+
+    from serve.config import ServeConfig
+
+    hints = typing.get_type_hints(ServeConfig)
+    known = {f.name: f for f in dataclasses.fields(ServeConfig) if f.init}
+    typed = {}
+    for key, value in options.items():
+        flag = f"--serve.{key.replace('_', '-')}"
+        if key in SERVE_OWNED:
+            raise ConfigError(f"{flag}: {SERVE_OWNED[key]}")
+        if key not in known:
+            raise ConfigError(f"{flag}: not a `python -m serve` option (see python -m serve --help)")
+        typed[key] = coerce(value, hints[key], flag)
+        choices = known[key].metadata.get("choices")
+        if choices and typed[key] not in choices:
+            raise ConfigError(f"{flag} {typed[key]}: expected one of {', '.join(map(str, choices))}")
+    return typed
 
 
 @dataclass
@@ -64,6 +116,10 @@ class EvalConfig:
     retry_failed: bool = field(default=False, metadata={"help": "ask again for the requests stored as failed "
                                "(e.g. refused as longer than the context, after restarting the server with a longer "
                                "--max-model-len); a changed sampling setting asks anew anyway"})
+    # the server eval starts (no --base-url): `--serve.KEY VALUE` sets a `python -m serve` option, e.g.
+    # --serve.max-model-len 4096; everything after `--` goes to vLLM as it is (serve's own `--`)
+    serve: dict = field(default_factory=dict, metadata={"cli": False})
+    vllm_args: list[str] = field(default_factory=list, metadata={"cli": False})
 
     def __post_init__(self):
         checks = [
@@ -89,9 +145,12 @@ class EvalConfig:
             raise ConfigError(f"--data-dir {self.data_dir}: no such folder")
         if Path(self.output_dir).exists() and not Path(self.output_dir).is_dir():
             raise ConfigError(f"--output-dir {self.output_dir}: is a file, not a folder")
+        if self.base_url is not None:
+            check_base_url(self.base_url)
         if self.api_key and self.api_key_file:
             raise ConfigError("--api-key and --api-key-file: give one of them")
         self.resolved_api_key()  # a missing or malformed key file is reported now, before any server starts
+        self.serve = checked_serve_options(self.serve, self.vllm_args, self.base_url)
 
     def sampling(self) -> dict:
         """The parameters that make two replies comparable; part of every store key."""

@@ -6,7 +6,9 @@
 Stored replies are re-scored with the suites' current graders, so a grader fix never needs new replies.
 Requests stored as failed (the server refused them) are in no metric and are counted in report.md; lines of
 the store that are torn or incomplete are set aside (eval/store.py), never a crash. The suites section lists,
-per suite, the sources its items came from with their counts, and any optional source left out.
+per suite, the sources its items came from with their counts, and any optional source left out. Files are
+written only when their bytes change (nano_r1.files.write_if_changed), so a redraw of a complete store works on a read-only
+folder.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import io
 import math
 from pathlib import Path
 
+from eval.client import Request
 from eval.config import EvalConfig
 from eval.requests import build_requests
+from eval.render import Summary, about_line, render, suite_line  # noqa: F401 (suite_line: also read from here)
 from eval.store import Store, failed
 from nano_r1 import selfcheck
-from nano_r1.files import write_atomic
+from nano_r1.files import write_if_changed
 from nano_r1.rundir import RunDir
 from nano_r1.tasks import Task
 
@@ -51,13 +55,13 @@ def model_labels(cfg: EvalConfig) -> dict[str, str]:
     return {m: m + (" (no system prompt)" if cfg.system_for(m) == "none" else "") for m in cfg.models}
 
 
-def scored_records(cfg: EvalConfig, suites: list[Task]) -> tuple[list[dict], int, list[dict]]:
-    """(stored replies for exactly the requests this config asks for, each with fresh `scores`; the number of
-    requests; the failed ones). What identifies a reply (model, suite, item, reference, meta) is taken from the
-    request its key belongs to, so a stored line can never steer a reply into another suite's numbers."""
-    wanted = {r.key: r for r in build_requests(cfg, suites)}
+def scored_records(cfg: EvalConfig, suites: list[Task], requests: list[Request],
+                   store: Store) -> tuple[list[dict], int, list[dict]]:
+    """Score: (stored replies for exactly `requests`, each with fresh `scores`; the number of requests; the failed
+    ones). What identifies a reply (model, suite, item, reference, meta) is taken from the request its key belongs
+    to, so a stored line can never steer a reply into another suite's numbers."""
+    wanted = {r.key: r for r in requests}
     by_name = {s.name: s for s in suites}
-    store = Store(cfg.output_dir)
     records, bad = store.scan()
     store.set_aside(bad)
     judged = {r["judges"]: r["refusal"] for r in records if r.get("kind") == "judge"
@@ -96,6 +100,11 @@ def paired(scored: list[dict], models: list[str]) -> tuple[list[dict], dict[str,
         else:
             dropped[r["suite"]] = dropped.get(r["suite"], 0) + 1
     return kept, dropped
+
+
+def summarise(cfg: EvalConfig, suites: list[Task], scored: list[dict], wanted: int, failures: list[dict]) -> Summary:
+    kept, unpaired = paired(scored, cfg.models)
+    return Summary(kept, len(scored), wanted, failures, unpaired, summary_rows(cfg, suites, kept), model_labels(cfg))
 
 
 def summary_rows(cfg: EvalConfig, suites: list[Task], scored: list[dict]) -> list[dict]:
@@ -139,66 +148,19 @@ def write_csv(rows: list[dict], path: Path) -> None:
     w.writeheader()
     for r in rows:
         w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k in cols})
-    write_atomic(path, buf.getvalue())
+    write_if_changed(path, buf.getvalue())
 
 
-def fmt(r: dict) -> str:
-    if r["ci_method"] == "wilson":
-        return f"{r['value']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] (n={r['n']})"
-    return f"{r['value']:.0f} [{r['ci_low']:.0f}, {r['ci_high']:.0f}] (n={r['n']})"
-
-
-def failure_lines(failures: list[dict], models: list[str]) -> list[str]:
-    """The requests the server refused (stored with its reason), counted per model × suite: in no metric.
-    In the order of --models, then suite and item, not of arrival (which concurrency makes vary run to run)."""
-    if not failures:
-        return []
-    rank = {m: i for i, m in enumerate(models)}
-    failures = sorted(failures, key=lambda r: (rank.get(r["model"], len(rank)), r["model"], r["suite"], str(r["item"])))
-    counts: dict[tuple[str, str], int] = {}
-    for r in failures:
-        counts[r["model"], r["suite"]] = counts.get((r["model"], r["suite"]), 0) + 1
-    first = failures[0]
-    return [f"> **{len(failures)} request(s) failed** and are left out of every metric (n counts replies only): "
-            + ", ".join(f"{m}/{s} {n}" for (m, s), n in counts.items())
-            + f". First: `{first['item']}` ({first['model']}): {first['error'][:200]}. They are stored with the "
-            "server's reason; `--retry-failed` asks again.", ""]
-
-
-def suite_line(s: Task, limit: int | None) -> str:
-    """`name` vVERSION: description — and the sources its items came from, with counts (what was measured)."""
-    total = len(getattr(s, "_items", None) or [])  # loaded by eval/run.py before anything else
-    used = f"{min(total, limit)} of {total} items asked (--limit {limit})" if limit and limit < total \
-        else f"{total} items"
-    parts = [f"{name} {v['items']} ({v['from']})" for name, v in s.sources.items()]
-    line = f"- `{s.name}` v{s.version}: {s.description}. {used}" + (f"; sources: {', '.join(parts)}" if parts else "")
-    if s.missing:
-        line += "; **left out** (not available): " + ", ".join(f"{k} ({v})" for k, v in s.missing.items())
-    return line + "."
-
-
-def about_line(cfg: EvalConfig) -> str:
-    """What the figures compare: the trained run (model, steps, hardware) and the sampling, in one line."""
-    from nano_r1.chart import run_title
-
-    run = f"trained: {run_title(RunDir(cfg.run), RunDir(cfg.run).read_metrics())} · " if cfg.run else ""
-    return f"{run}eval: temperature {cfg.temperature}, max_tokens {cfg.max_tokens}"
-
-
-def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
+def draw(cfg: EvalConfig, suites: list[Task], summary: Summary, out: Path) -> tuple[dict[str, Path],
+                                                                                 dict[str, list[Path]]]:
+    """The charts (metrics, lengths, and with --run the training curves) and the answer cards, as files."""
     from eval.cards import draw_cards
     from eval.charts import length_distributions, metric_bars, training_curves
 
-    out = Path(cfg.output_dir)
-    scored, wanted, failures = scored_records(cfg, suites)
-    stored = len(scored)
-    scored, unpaired = paired(scored, cfg.models)
-    labels = model_labels(cfg)
-    rows = summary_rows(cfg, suites, scored)
-    write_csv(rows, out / "summary.csv")
-    about = about_line(cfg)
-    charts = {"metrics": metric_bars(rows, cfg.models, labels, out / "metrics.png", about),
-              "lengths": length_distributions(scored, cfg.models, labels, cfg.max_tokens, out / "lengths.png", about)}
+    about, labels = about_line(cfg), summary.labels
+    charts = {"metrics": metric_bars(summary.rows, cfg.models, labels, out / "metrics.png", about),
+              "lengths": length_distributions(summary.scored, cfg.models, labels, cfg.max_tokens,
+                                              out / "lengths.png", about)}
     if cfg.run and (curves := training_curves(RunDir(cfg.run), out / "training.png")):
         charts["training"] = curves
     cards: dict[str, list[Path]] = {}
@@ -206,75 +168,20 @@ def write_report(cfg: EvalConfig, suites: list[Task]) -> Path:
         pair = (cfg.models[0], cfg.models[-1])
         for s in suites:
             primary = "refusal" if s.uses_refusal() else "correct"
-            cards[s.name] = draw_cards(scored, s.name, primary, pair, (labels[pair[0]], labels[pair[1]]),
+            cards[s.name] = draw_cards(summary.scored, s.name, primary, pair, (labels[pair[0]], labels[pair[1]]),
                                        cfg.cards, out / "cards")
+    return charts, cards
 
-    md = [f"# Evaluation: {', '.join(labels[m] for m in cfg.models)}", ""]
-    if cfg.base_system_prompt == "none":
-        md += [f"> **Seed-style comparison, not like for like:** `{cfg.models[0]}` was asked without the system "
-               "prompt that the other models got (`--base-system-prompt none`).", ""]
-    prompting = cfg.prompting()
-    system, one_shot = prompting.system, prompting.one_shot
-    source = f"the training prompt of `{cfg.run}`" if cfg.run and cfg.system_prompt is None else "the same prompt"
-    if cfg.base_system_prompt != "none":
-        md += [f"Every model got the same messages: {source} — "
-               + ("a system prompt" if system else "no system prompt")
-               + (" and the one-shot example" if one_shot else "") + ".", ""]
-    asked = selfcheck.markers(system or "")
-    if asked:
-        md += [f"> The system prompt itself asks for self-checking ({', '.join(repr(m) for m in asked)}), so the "
-               "base model may re-check too: read `self_check_rate` as base vs trained, not as an absolute.", ""]
-    md += [f"Sampling: temperature {cfg.temperature}, top_p {cfg.top_p}, max_tokens {cfg.max_tokens}, "
-           f"{cfg.samples} sample(s) per item, seed {cfg.seed}. Replies stored: {stored} of {wanted} "
-           f"(`store.jsonl`)" + (f", {len(failures)} failed" if failures else "") + ". Intervals are 95% Wilson "
-           "intervals" + (" (samples of one item are not independent, so they are too narrow)" if cfg.samples > 1
-                          else "") + ".", ""]
-    md += failure_lines(failures, cfg.models)
-    if stored + len(failures) < wanted:
-        # An interrupted run keeps the replies that came back first, and those are the short ones (a reply that
-        # loops to max_tokens comes back last): on the H200 run in the README, answer-parsed was 100 % over the
-        # first 1,049 GSM8K items and 94.8 % over all 1,319.
-        md += [f"> **Incomplete:** {wanted - stored - len(failures)} of {wanted} replies are not stored yet. The "
-               "replies that came back first are the quicker, shorter ones, so these figures can differ from the "
-               "whole suite's; run the same command again to finish (stored replies are kept).", ""]
-    if unpaired:
-        md += [f"> **Same items for every model:** {sum(unpaired.values())} stored repl(ies) whose item the other "
-               "model(s) have no reply for are left out (" + ", ".join(f"{s} {n}" for s, n in unpaired.items())
-               + "); the n in the table counts the items compared.", ""]
-    md += ["## Results", "", "| suite | metric | " + " | ".join(labels[m] for m in cfg.models) + " |",
-           "|---|---|" + "---|" * len(cfg.models)]
-    for s in suites:
-        for metric in dict.fromkeys(r["metric"] for r in rows if r["suite"] == s.name):
-            cells = [next((fmt(r) for r in rows if (r["suite"], r["metric"], r["model"]) == (s.name, metric, m)), "")
-                     for m in cfg.models]
-            md.append(f"| {s.name} | {metric} | " + " | ".join(cells) + " |")
-    if any(s.uses_refusal() for s in suites):
-        from nano_r1.refusal import MEASURED_ACCURACY
 
-        uncertain = {(m, s.name): sum(1 for r in scored if r["model"] == m and r["suite"] == s.name
-                                      and r["scores"].get("refusal_confident") is False)
-                     for s in suites if s.uses_refusal() for m in cfg.models}
-        md += ["", "Refusal rates are graded by `nano_r1.refusal` (local rules, XSTest's three classes; refusal = "
-               "full or partial). Its binary accuracy against human labels: "
-               + ", ".join(f"{k} {v:.3f}" for k, v in MEASURED_ACCURACY.items())
-               + ". Grader-uncertain replies (the grader cannot call them confidently): "
-               + ", ".join(f"{m}/{suite} {n}" for (m, suite), n in uncertain.items()) + "."]
-        pairs = [(r["scores"]["refusal"], r["scores"]["refusal_judge"]) for r in scored
-                 if "refusal" in r["scores"] and "refusal_judge" in r["scores"]]
-        if pairs:  # only when --judge-model verdicts exist in the store
-            differ = sum(bool(a) != bool(b) for a, b in pairs)
-            md[-1] += (f" The judge `{cfg.judge_model}` disagrees with the local grader on {differ} of {len(pairs)} "
-                       f"replies ({differ / len(pairs):.1%}).")
-    md += ["", "Table as CSV: [summary.csv](summary.csv).", "", "## Charts", "",
-           "![metrics](metrics.png)", "", "![reply lengths](lengths.png)", ""]
-    if "training" in charts:
-        md += [f"Training curves of `{cfg.run}`:", "", "![training](training.png)", ""]
-    if any(cards.values()):
-        md += ["## Answer cards", "", f"`{labels[cfg.models[0]]}` (left) vs `{labels[cfg.models[-1]]}` (right); "
-               "items where the verdicts differ come first, then replies that differ only in text.", ""]
-        for suite, paths in cards.items():
-            md += [f"- {suite}: " + ", ".join(f"[{p.stem}](cards/{p.name})" for p in paths)]
-        md.append("")
-    md += ["## Suites", ""] + [suite_line(s, cfg.limit) for s in suites] + [""]
-    write_atomic(out / "report.md", "\n".join(md))
+def write_report(cfg: EvalConfig, suites: list[Task], requests: list[Request] | None = None,
+                 store: Store | None = None) -> Path:
+    """Score → summarise → draw and render: summary.csv, the charts, the cards and report.md in --output-dir.
+    `requests` and `store` are the run's own (eval/run.py); built and opened here when not given."""
+    requests = build_requests(cfg, suites) if requests is None else requests
+    store = Store(cfg.output_dir) if store is None else store
+    summary = summarise(cfg, suites, *scored_records(cfg, suites, requests, store))
+    out = Path(cfg.output_dir)
+    write_csv(summary.rows, out / "summary.csv")
+    charts, cards = draw(cfg, suites, summary, out)
+    write_if_changed(out / "report.md", render(cfg, suites, summary, charts, cards))
     return out / "report.md"

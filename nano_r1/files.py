@@ -46,6 +46,17 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
+def write_if_changed(path: Path, data: str | bytes) -> bool:
+    """write_atomic, unless `path` already holds exactly these bytes (True when written): redrawing a complete eval
+    store then writes nothing, so `eval --report-only` works on a read-only results folder."""
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    with contextlib.suppress(OSError):  # missing or unreadable: write it
+        if Path(path).read_bytes() == data:
+            return False
+    write_atomic(Path(path), data)
+    return True
+
+
 def append_line_bytes(fd: int, path: Path, data: bytes) -> None:
     """Append `data` to the open file `fd` completely or not at all: a short write (a full disk) is truncated
     back to where it began, so the file never ends in a torn line; the failure names `path`."""

@@ -1,5 +1,6 @@
 """matplotlib, set up once for headless drawing (every chart and card goes through here), and `save`: every
-chart and card written atomically (a full disk leaves the old PNG whole and names the file)."""
+chart and card written atomically and only when its bytes change (a full disk leaves the old PNG whole and names the
+file; a redraw on a read-only folder writes nothing)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,16 @@ def pyplot():
 
 
 def save(fig, path: str | Path) -> Path:
-    """fig.savefig to a temporary sibling, renamed over `path`; closes the figure either way."""
-    from nano_r1.files import replacing
+    """The figure's bytes written atomically to `path`, and only when they changed (nano_r1.files.write_if_changed);
+    closes the figure either way."""
+    import io
 
-    path = Path(path)
+    from nano_r1.files import write_if_changed
+
+    path, buf = Path(path), io.BytesIO()
     try:
-        with replacing(path) as tmp:
-            fig.savefig(tmp, format=path.suffix.lstrip(".") or None)
+        fig.savefig(buf, format=path.suffix.lstrip(".") or "png")
     finally:
         pyplot().close(fig)
+    write_if_changed(path, buf.getvalue())
     return path

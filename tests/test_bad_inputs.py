@@ -190,6 +190,14 @@ CASES = [
     Case("serve --max-request-tokens -5", S + ["--max-request-tokens", "-5"], "--max-request-tokens must be positive"),
     Case("train --num-gpus 2 with one GPU or none visible", T + ["--num-gpus", "2"], "--num-gpus 2: this machine "
          "shows", env={"CUDA_VISIBLE_DEVICES": "0"}),
+    # --- evalfix: a --base-url without a scheme; options for the server eval starts -----------------------------
+    Case("--base-url without http://", ["eval", "--base-url", "localhost:9", "--output-dir", "{W}/results"],
+         "--base-url localhost:9: needs http:// or https://"),
+    Case("--serve.port (eval picks it)", ["eval", "--serve.port", "5", "--output-dir", "{W}/results"],
+         "--serve.port: eval picks a free port"),
+    Case("--serve.max-model-len abc", ["eval", "--serve.max-model-len", "abc", "--output-dir", "{W}/results"],
+         "--serve.max-model-len: expected a whole number"),
+    Case("--serve.* with --base-url", E + ["--serve.dtype", "float32"], "with --base-url it starts none"),
 ]
 
 

@@ -25,9 +25,27 @@ TOO_LONG = "TOO LONG"
 CONTEXT_ERROR = "This model's maximum context length is 2048 tokens. However, your request has 9000 input tokens."
 
 
+# a marker in a prompt → the malformed reply the server sends for it (HTTP 200, body, content type)
+MALFORMED = {
+    "HTML PAGE": (b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    "NOT JSON": (b"{'id': 'x', truncated", "application/json"),
+    "NO CHOICES": (json.dumps({"id": "x", "object": "chat.completion", "model": "{model}", "choices": []}).encode(),
+                   "application/json"),
+    "NULL MESSAGE": (json.dumps({"id": "x", "object": "chat.completion", "model": "{model}",
+                                 "choices": [{"index": 0, "finish_reason": "stop", "message": None}]}).encode(),
+                     "application/json"),
+    "OTHER MODEL": (json.dumps({"id": "x", "object": "chat.completion", "model": "someone-else",
+                                "choices": [{"index": 0, "finish_reason": "stop",
+                                             "message": {"role": "assistant", "content": "hi"}}]}).encode(),
+                    "application/json"),
+}
+
+
 class FakeOpenAI(BaseHTTPRequestHandler):
     key: str | None = None
     bodies: list = []
+    models_html = False  # GET /models answers an HTML page (a proxy's, a web UI's)
+    always = None  # a MALFORMED marker sent for every request (a server broken for good)
 
     def log_message(self, *args):  # quiet
         pass
@@ -46,8 +64,17 @@ class FakeOpenAI(BaseHTTPRequestHandler):
             return False
         return True
 
+    def _send_raw(self, data: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_GET(self):
-        if self._authorized():
+        if self.models_html:
+            self._send_raw(MALFORMED["HTML PAGE"][0], "text/html")
+        elif self._authorized():
             self._send(200, {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "x"}
                                                         for m in ("base", "nano-r1")]})
 
@@ -57,7 +84,13 @@ class FakeOpenAI(BaseHTTPRequestHandler):
             return
         type(self).bodies.append(raw)
         body = json.loads(raw)
-        if any(TOO_LONG in m["content"] for m in body["messages"]):
+        text = " ".join(m["content"] for m in body["messages"])
+        marker = self.always or next((k for k in MALFORMED if k in text), None)
+        if marker:
+            data, content_type = MALFORMED[marker]
+            self._send_raw(data.replace(b"{model}", body["model"].encode()), content_type)
+            return
+        if TOO_LONG in text:
             self._send(400, {"error": {"message": CONTEXT_ERROR, "type": "BadRequestError", "param": None,
                                        "code": 400}})
             return
@@ -69,7 +102,7 @@ class FakeOpenAI(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def fake_server():
-    FakeOpenAI.key, FakeOpenAI.bodies = None, []
+    FakeOpenAI.key, FakeOpenAI.bodies, FakeOpenAI.models_html, FakeOpenAI.always = None, [], False, None
     srv = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
