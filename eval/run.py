@@ -30,14 +30,19 @@ from nano_r1.cliargs import ConfigError
 from nano_r1.files import write_atomic
 
 
+def unanswered(cfg: EvalConfig, requests: list[Request], store: Store) -> list[Request]:
+    """The requests the store has no reply for (failed ones too, with --retry-failed)."""
+    done = store.keys(include_failed=not cfg.retry_failed)
+    return [r for r in requests if r.key not in done]
+
+
 async def generate(cfg: EvalConfig, base_url: str, api_key: str, suites: list[Task],
                    requests: list[Request] | None = None, store: Store | None = None) -> tuple[int, list[dict]]:
     """Ask for what the store lacks; returns (requests asked, the failed replies as {what, cause}).
     `requests` and `store` are the run's own (main); built and opened here when not given (bench/eval_overhead)."""
     requests = build_requests(cfg, suites) if requests is None else requests
     store = Store(cfg.output_dir) if store is None else store
-    done = store.keys(include_failed=not cfg.retry_failed)
-    todo = [r for r in requests if r.key not in done]
+    todo = unanswered(cfg, requests, store)
     errors: list[dict] = []
     server = public_url(base_url)
     client = make_client(base_url, api_key, cfg.timeout)
@@ -143,6 +148,9 @@ def main(cfg: EvalConfig) -> Path:
     asked, errors = 0, []
     if cfg.report_only:
         check_report_only(cfg, requests, store)
+    elif not cfg.base_url and not cfg.judge_model and not unanswered(cfg, requests, store):
+        # every reply is stored: starting a server (minutes on a CPU) would ask nothing
+        print(f"[eval] {len(requests)} replies wanted, all already stored: no server started", file=sys.stderr)
     else:  # a failed start leaves the store as it was (a new folder holds only store.lock)
         with server_for(cfg) as (base_url, api_key):
             asked, errors = asyncio.run(generate(cfg, base_url, api_key, suites, requests, store))

@@ -239,6 +239,12 @@ def test_report_from_a_store(tmp_path, data_dir):
     report = (out / "report.md").read_text()
     assert "summary.csv" in report and "Incomplete" not in report
 
+    # a complete store without --report-only: nothing to ask, so no server is started (minutes on a CPU)
+    proc = run_cli("eval", "--suite", "gsm8k,xstest", "--limit", "4", "--max-tokens", "64", "--data-dir",
+                   str(data_dir), "--output-dir", str(out), "--cards", "2", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "all already stored: no server started" in proc.stderr and "starting python -m serve" not in proc.stderr
+
     # an interrupted run: the report says the figures are not the whole suite's yet
     records = [json.loads(x) for x in (out / "store.jsonl").read_text().splitlines()]
     (out / "store.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:-3]))
