@@ -14,7 +14,8 @@ import signal
 import sys
 
 from nano_r1 import apikey
-from nano_r1.cliargs import ConfigError, OneLineParser, parse_config, split_forwarded
+from nano_r1.cli import run_command
+from nano_r1.cliargs import OneLineParser, parse_config, split_forwarded
 from nano_r1.install import check as check_install
 
 
@@ -37,42 +38,36 @@ def split_serve_args(argv: list[str]) -> tuple[list[str], dict, list[str]]:
     return rest, options, vllm_args
 
 
+def work(argv: list[str]) -> int:
+    from eval.config import KEY_ENV, EvalConfig, GradeConfig
+
+    if argv[:1] == ["grade"]:
+        cfg, _ = parse_config(GradeConfig, argv[1:], prog="python -m eval grade",
+                              description="re-grade stored replies (no server): adds refusal or correct")
+        from eval.regrade import grade_file
+
+        n = grade_file(cfg)
+        print(f"[eval] graded {n} lines → {cfg.output}", file=sys.stderr)
+        return 0
+    argv, serve_options, vllm_args = split_serve_args(argv)
+    cfg, ns = parse_config(EvalConfig, argv, prog="python -m eval", description=__doc__.splitlines()[0],
+                           extra=lambda parser: setattr(parser, "epilog", SERVE_HELP))
+    if serve_options or vllm_args:  # typed and checked against ServeConfig by EvalConfig itself
+        cfg = dataclasses.replace(cfg, serve={**cfg.serve, **serve_options}, vllm_args=cfg.vllm_args + vllm_args)
+    check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
+    if "api_key" in vars(ns):  # typed on the command line (a YAML --config is not in argv)
+        print(apikey.flag_warning(KEY_ENV), file=sys.stderr)
+    from eval.run import main as run
+
+    run(cfg)
+    return 0
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-    from eval.config import KEY_ENV, EvalConfig, GradeConfig
-
-    try:
-        if argv[:1] == ["grade"]:
-            cfg, _ = parse_config(GradeConfig, argv[1:], prog="python -m eval grade",
-                                  description="re-grade stored replies (no server): adds refusal or correct")
-            from eval.regrade import grade_file
-
-            n = grade_file(cfg)
-            print(f"[eval] graded {n} lines → {cfg.output}", file=sys.stderr)
-            return 0
-        argv, serve_options, vllm_args = split_serve_args(argv)
-        cfg, ns = parse_config(EvalConfig, argv, prog="python -m eval", description=__doc__.splitlines()[0],
-                               extra=lambda parser: setattr(parser, "epilog", SERVE_HELP))
-        if serve_options or vllm_args:  # typed and checked against ServeConfig by EvalConfig itself
-            cfg = dataclasses.replace(cfg, serve={**cfg.serve, **serve_options}, vllm_args=cfg.vllm_args + vllm_args)
-        check_install()  # a CUDA torchvision next to CPU torch: one line, not a traceback
-        if "api_key" in vars(ns):  # typed on the command line (a YAML --config is not in argv)
-            print(apikey.flag_warning(KEY_ENV), file=sys.stderr)
-        from eval.run import main as run
-
-        run(cfg)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # an unwritable --output-dir, a full disk: the file and the reason, not a traceback
-        print(f"error: {e.filename or ''}{': ' if e.filename else ''}{e.strerror or e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; replies already stored are kept (re-run to resume)", file=sys.stderr)
-        return 130
-    return 0
-
+    return run_command(lambda: work(argv),
+                       interrupted="error: interrupted; replies already stored are kept (re-run to resume)")
 
 if __name__ == "__main__":
     sys.exit(main())
