@@ -108,6 +108,7 @@ def test_a_chart_on_a_full_disk_leaves_the_old_one_whole(disk):
     draw_chart(run, run.chart_path)
     old = run.chart_path.read_bytes()
     assert old[:8] == b"\x89PNG\r\n\x1a\n"
+    run.append_metrics({"step": 6, "reward": 0.1})  # a new chart (the same bytes would not be written at all)
     fill(folder, 4096)
     with pytest.raises(ConfigError, match=f"^cannot write {run.chart_path}: {FULL}$"):
         draw_chart(run, run.chart_path)
