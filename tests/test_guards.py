@@ -98,7 +98,7 @@ def test_messages_name_what_to_change():
     (clip,) = scan(rows(**{"completions/clipped_ratio": [1.0] * 3}), Settings(max_completion_length=8))
     assert "--max-completion-length 8" in clip.message and "100%" in clip.message
     (flat,) = scan(rows(frac_reward_zero_std=[1.0] * 3), Settings(num_generations=8))
-    assert "--dynamic-sampling" in flat.message and "--num-generations (now 8)" in flat.message
+    assert "--num-generations (now 8)" in flat.message and "--dynamic-sampling" not in flat.message
     assert "\n" not in clip.message + flat.message
 
 
@@ -298,7 +298,7 @@ def test_answers_all_alike_say_zero_variance(tmp_path):
     metrics = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["frac_reward_zero_std"] for m in metrics] == [1.0, 1.0, 1.0]
     lines = warning_lines(stderr)
-    assert any(ln.startswith("warning: step 3: 100% of groups scored all alike") and "--dynamic-sampling" in ln
+    assert any(ln.startswith("warning: step 3: 100% of groups scored all alike") and "--num-generations" in ln
                for ln in lines), stderr[-3000:]
     assert [w["kind"] for w in summary["warnings"]] == ["zero_variance"]
     assert not math.isnan(metrics[-1]["reward"])

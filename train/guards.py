@@ -118,8 +118,7 @@ def zero_variance(rows: list[dict], s: Settings = Settings()) -> RunWarning | No
         step, values = hit
         return RunWarning(step, "zero_variance", f"{_mean(values):.0%} of groups scored all alike over the last "
                           f"{ZERO_STD_STEPS} steps: their advantage is 0, so there is no learning signal; try "
-                          f"--dynamic-sampling, more --num-generations (now {s.num_generations}) or an easier "
-                          "dataset split")
+                          f"more --num-generations (now {s.num_generations}) or an easier dataset split")
     return None
 
 
