@@ -10,6 +10,7 @@ folder is created or replaced.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import sys
 import time
 import warnings
@@ -205,6 +206,7 @@ def build(cfg: TrainConfig, grpo_overrides: dict | None = None):
                                 "system_prompt_text": prompting.system,
                                 "rubric": {r.name: r.weight for r in rubric}, "world_size": world_size(),
                                 "hardware": hardware(),
+                                "command": shlex.join(["python", "-m", "train", *sys.argv[1:]]),
                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if checkpoint:
             log(f"resuming from {checkpoint}")
@@ -256,6 +258,7 @@ def held_out_items(cfg: TrainConfig, task: Task, every: int) -> list[Item]:
 
 def finish(trainer, cfg: TrainConfig, run: RunDir, interrupted: bool, seconds: float) -> None:
     from nano_r1.chart import draw_chart
+    from train import modelcard
     from train.summary import write_summary
 
     trainer.save_model(str(run.adapter_path))  # collective under DDP/ZeRO; writes on rank 0 only
@@ -265,6 +268,7 @@ def finish(trainer, cfg: TrainConfig, run: RunDir, interrupted: bool, seconds: f
     draw_chart(run, run.chart_path)
     for line in write_summary(run, cfg, trainer.state.global_step, seconds, trainer.args.use_cpu):
         log(line)
+    modelcard.write(run)  # after PEFT's own card (save_model), which names no base for a local model
     if interrupted:
         log(f"stopped at step {trainer.state.global_step}; continue with: python -m train --run-name {run.name} "
             f"--output-dir {run.path.parent} --resume")
