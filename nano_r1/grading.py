@@ -10,15 +10,21 @@ Every entry point (training rewards, suites, evaluation during training, `python
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
+from fractions import Fraction
 
+from nano_r1.cliargs import ConfigError
 from nano_r1.replyformat import answer_block
 
 # A number as people write it: optional sign, thousands commas, decimals ("-1,234.50", ".5").
 NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
-GSM8K_REFERENCE = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
+GSM8K_REFERENCE = re.compile(r"####[ \t]*(.*?)\s*$", re.DOTALL)
 TOLERANCE = 1e-6
 FRACTION = re.compile(r"-?\d+\s*/\s*\d+")
+THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # '1,000' and '-12,345.5'; '1,2,3' is a list
+PLAIN = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def parse_number(text: str | None) -> float | None:
@@ -50,12 +56,44 @@ def flexible_answer(text: str) -> float | None:
     return last_number(text)
 
 
-def gsm8k_reference(answer: str) -> str:
-    """'…#### 1,234' → '1234' (GSM8K's reference format)."""
+def reference_number(text, at: str, required: bool = False) -> str | None:
+    """A reference's number as plain decimal text, the form every grader compares: '1,000', '1_000' and '1e3' →
+    '1000', '3/4' → '0.75', '-2.5', '$5' (GSM8K's currency sign) → '5'; plain decimals come back unchanged.
+
+    A reference no grader could match is a ConfigError naming `at` (file:line): empty, nan or inf, too large for a
+    float (1e400), a division by zero ('3/0'), or, when `required` (GSM8K), not a number at all ('red', the list
+    '1,2,3'). Otherwise such text gives None: a LaTeX or list answer, left to math-verify. Numbers are read here,
+    not by math-verify, whose parse reads '1e3' as 1 and '1,2,3' as 1.2.
+    """
+    s = str(text).strip()
+    if not s:
+        raise ConfigError(f"{at}: the reference is empty")
+    s = re.sub(r"^([-+]?)\s*\$\s*", r"\1", s)
+    s = s.replace(",", "") if THOUSANDS.fullmatch(s) else s
+    try:
+        value = float(Fraction(re.sub(r"\s*/\s*", "/", s))) if "/" in s else float(s)
+    except ZeroDivisionError:
+        raise ConfigError(f"{at}: the reference {text!r} divides by zero") from None
+    except OverflowError:
+        value = math.inf
+    except ValueError:
+        if required:
+            raise ConfigError(f"{at}: the reference {text!r} is not a number") from None
+        return None
+    if not math.isfinite(value):
+        why = "is not a finite number" if re.search("nan|inf", s, re.I) else "is too large for a float"
+        raise ConfigError(f"{at}: the reference {text!r} {why}")
+    if PLAIN.fullmatch(s):
+        return s  # exact digits, as written
+    return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+
+
+def gsm8k_reference(answer: str, at: str) -> str:
+    """'…#### 1,234' → '1234': GSM8K's reference format, its number required (reference_number)."""
     m = GSM8K_REFERENCE.search(answer or "")
     if not m:
-        raise ValueError("GSM8K answer has no '#### N' line")
-    return m.group(1).replace(",", "").strip()
+        raise ConfigError(f"{at}: the answer has no '#### N' line (not GSM8K format); end it with '#### 42'")
+    return reference_number(m.group(1), at, required=True)
 
 
 def numbers_equal(a: float | None, b: float | str | None) -> bool:

@@ -126,6 +126,8 @@ CASES = [
          "mixed.jsonl:2: this record has no answer"),
     Case("custom suite answer is an object", E + ["--suite", "{W}/files/answer-dict.jsonl"],
          "'answer' must be text or a number"),
+    Case("custom suite answer '3/0'", E + ["--suite", "{W}/files/divzero.jsonl"],
+         "divzero.jsonl:2: the reference '3/0' divides by zero"),
     Case("custom suite duplicate ids", E + ["--suite", "{W}/files/dup.jsonl"], "dup.jsonl:3: id 'a' is used twice"),
     Case("custom suite empty", E + ["--suite", "{W}/files/empty.jsonl"], "no records"),
     Case("--data-dir mistyped", E + ["--suite", "gsm8k", "--data-dir", "{W}/no-such-data"], "no such folder"),
@@ -167,6 +169,8 @@ CASES = [
     Case("grade meta is a list", G + ["--input", "{W}/grade/meta.jsonl"], "meta.jsonl:1: 'meta' must be a JSON"),
     Case("grade math without reference", G + ["--grader", "gsm8k", "--input", "{W}/grade/noref.jsonl"],
          "noref.jsonl:2: needs a 'reference'"),
+    Case("grade gsm8k reference '1,2,3' (a list)", G + ["--grader", "gsm8k", "--input", "{W}/grade/list.jsonl"],
+         "list.jsonl:1: the reference '1,2,3' is not a number"),
     Case("grade --output is a folder", ["eval", "grade", "--input", "{W}/grade/ok.jsonl", "--output", "{W}/grade"],
          "is a folder"),
     # --- locks: one writer per run folder and per store (a live holder started by hold_locks) ----------------
@@ -263,6 +267,7 @@ def build_world(world: Path) -> None:
     put("latin1.jsonl", '{"prompt": "caf\u00e9"}\n'.encode("latin-1"))
     put("mixed.jsonl", '{"prompt": "1+1?", "answer": "2"}\n{"prompt": "how do I pick a lock?"}\n')
     put("answer-dict.jsonl", '{"prompt": "1+1?", "answer": {"value": 2}}\n')
+    put("divzero.jsonl", '{"prompt": "1/2?", "answer": "0.5"}\n{"prompt": "3/0?", "answer": "3/0"}\n')
     put("dup.jsonl", '{"id": "a", "prompt": "x"}\n{"id": "b", "prompt": "y"}\n{"id": "a", "prompt": "z"}\n')
     put("empty.jsonl", "\n")
 
@@ -324,6 +329,7 @@ def build_world(world: Path) -> None:
     (grade / "torn.jsonl").write_text('{"completion": "fine"}\n{"completion": "half a re')
     (grade / "number.jsonl").write_text('{"completion": 42}\n')
     (grade / "meta.jsonl").write_text('{"completion": "x", "meta": ["not", "a", "dict"]}\n')
+    (grade / "list.jsonl").write_text('{"completion": "<answer>1,2,3</answer>", "reference": "1,2,3"}\n')
     (grade / "noref.jsonl").write_text('{"completion": "<answer>4</answer>", "reference": "4"}\n{"completion": "5"}\n')
     hold_locks(world)  # locks: a live trainer's run folder and a live eval's store
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from nano_r1.grading import gsm8k_reference
 from nano_r1.cliargs import ConfigError
 from nano_r1.chat import messages as to_chat
 from nano_r1.tasks.math import GSM8K, GSM8KFile
@@ -27,11 +26,6 @@ def test_real_gsm8k_train(data_dir):
 def test_gsm8k_file_path(data_dir):
     rows = load_items(str(data_dir / "gsm8k_test.jsonl"))
     assert len(rows) == 1319
-
-
-@pytest.mark.parametrize("answer, ref", [("so 3+4=7\n#### 7", "7"), ("#### 1,234", "1234"), ("x\n#### -5", "-5")])
-def test_gsm8k_reference(answer, ref):
-    assert gsm8k_reference(answer) == ref
 
 
 def test_synthetic_is_seeded_and_exact():

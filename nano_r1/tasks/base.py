@@ -50,6 +50,7 @@ class Task:
     version: str = "1"
     description: str = ""
     metrics: list[Metric] = []
+    numeric_references: bool = False  # every reference is a number (gsm8k): `eval grade` refuses one that is not
     # set by items(), for the report: {source: {"from": file or hub id, "items": count}}, and the optional
     # sources left out {label: why}; class-level empties until then
     sources: dict = {}

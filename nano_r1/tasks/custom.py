@@ -1,7 +1,9 @@
 """A suite from a JSONL file: `python -m eval --suite path/to/probes.jsonl`.
 
 Each line: {"prompt": "...", "id": "optional", "answer": "optional"}. Either every line has an answer (graded as
-math: strict <answer> and flexible, math-verify for LaTeX) or none has (the refusal grader); a mix is an error.
+math: strict <answer> and flexible, math-verify for LaTeX or a list like "1,2,3") or none has (the refusal
+grader); a mix is an error. A numeric answer is read like GSM8K's ("$1,000", "3/4"); nan, inf, 1e400 or "3/0" is
+an error naming the line (nano_r1.grading.reference_number).
 The suite is named after the file; its version is a hash of the file, so editing it starts fresh replies.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nano_r1.grading import grade_math
+from nano_r1.grading import grade_math, reference_number
 from nano_r1.tasks.base import Item, Metric, Task, file_version
 from nano_r1.tasks.math import MATH_METRICS
 from nano_r1.tasks.safety import refusal_score
@@ -36,6 +38,8 @@ class FileSuite(Task):
             raise ConfigError(f"--suite {missing}: this record has no answer while others do; give every "
                               "record an answer (math grading) or none (refusal grading)")
         self.graded_math = all(answered)
+        self.references = [reference_number(r["answer"], f"--suite {self.rows.where(i)}") or str(r["answer"]).strip()
+                           for i, r in enumerate(self.rows)] if self.graded_math else [None] * len(self.rows)
         self.metrics = MATH_METRICS if self.graded_math else [Metric("refusal_rate", "refusal", False)]
         self.description = f"prompts from {path}"
 
@@ -45,8 +49,8 @@ class FileSuite(Task):
             dup = next(i for i, x in enumerate(ids) if ids.index(x) != i)
             raise ConfigError(f"--suite {self.rows.where(dup)}: id {ids[dup]!r} is used twice; give every record "
                               "its own id")
-        items = [Item(f"{self.name}-{i}", r["prompt"].strip(), str(r["answer"]) if self.graded_math else None)
-                 for i, r in zip(ids, self.rows)]
+        items = [Item(f"{self.name}-{i}", r["prompt"].strip(), ref)
+                 for i, r, ref in zip(ids, self.rows, self.references)]
         self.sources = {self.name: {"from": str(self.path), "items": len(items)}}
         return items
 
