@@ -37,13 +37,15 @@ def embedded_model() -> str:
 
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, embedded_model, data_dir) -> Path:
-    """A real run folder from `python -m train --preset tiny` on real GSM8K problems (2 steps).
+    """A real run folder from `python -m train --preset tiny` on real GSM8K problems (2 steps), scored on 4
+    GSM8K test problems before training and after step 2 (`--eval-every 2`).
 
     Sampling is seeded, so the run is reproducible: with seed 42 the first GSM8K group already has reward
     variance (some replies open with <reasoning>), so the adapter really moves away from the base."""
     out = tmp_path_factory.mktemp("runs")
     proc = run_cli("train", "--preset", "tiny", "--dataset", "gsm8k", "--data-dir", str(data_dir),
-                   "--max-steps", "2", "--save-steps", "2", "--output-dir", str(out), "--run-name", "fixture")
+                   "--max-steps", "2", "--save-steps", "2", "--eval-every", "2", "--eval-limit", "4",
+                   "--output-dir", str(out), "--run-name", "fixture")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out / "fixture"
 

@@ -137,7 +137,7 @@ def test_reasoning_copied(reasoning, copied):
 def test_the_metrics_have_weight_zero():
     from train.config import TrainConfig
     from train.backends import choose_backend
-    from train.grpo import grpo_args
+    from train.resolve import grpo_args
     from nano_r1.rundir import RunDir
 
     rubric = math_rubric(1024)

@@ -27,8 +27,15 @@ def test_two_step_run_writes_everything_and_learns(trained_run):
         assert (run / name).exists(), name
     config = json.loads((run / "config.json").read_text())
     assert config["preset"] == "tiny" and config["max_steps"] == 2 and config["backend_resolved"] == "fast"
-    assert metrics_steps(run) == [1, 2]
     rows = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "reward" in r] == [1, 2]
+    # the held-out evaluation: the base (step 0) and the policy after step 2, on the same 4 GSM8K test problems
+    evals = [r for r in rows if "eval/accuracy_strict" in r]
+    assert [r["step"] for r in evals] == [0, 2] and all(r["eval/n"] == 4 for r in evals)
+    assert all(0 <= r["eval/accuracy_flexible"] <= 1 and r["eval/completion_tokens"] > 0 for r in evals)
+    # the adapter's card names the model it was trained from, not PEFT's "[None]"
+    card = (run / "adapter" / "README.md").read_text()
+    assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card and "python -m train" in card
     for key in ("reward", "rewards/correctness/mean", "rewards/xmlcount/mean", "completions/mean_length",
                 "completions/clipped_ratio", "kl", "learning_rate", "step_time"):
         assert key in rows[-1], key

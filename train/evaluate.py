@@ -18,18 +18,17 @@ from transformers import TrainerCallback
 
 from nano_r1 import selfcheck
 from nano_r1.replyformat import ANSWER_OPEN
-from nano_r1.rundir import RunDir
-from nano_r1.tasks import Item, Prompting, Task
 
 HF_BATCH = 32
 
 
 class HeldOutEval(TrainerCallback):
-    def __init__(self, run: RunDir, task: Task, items: list[Item], prompting: Prompting, every: int,
-                 max_tokens: int, max_prompt_length: int):
-        self.run, self.task, self.items, self.prompting = run, task, items, prompting
-        self.every, self.max_tokens, self.max_prompt_length = every, max_tokens, max_prompt_length
-        self.trainer = None  # set by make_trainer: generation needs the trainer's model and rollout engine
+    """Scores `plan.eval_items` every `plan.eval_every` steps with `trainer`'s model (and rollout engine)."""
+
+    def __init__(self, trainer, plan):
+        self.trainer, self.run, self.task, self.prompting = trainer, plan.run, plan.task, plan.prompting
+        self.items, self.every = plan.eval_items, plan.eval_every
+        self.max_tokens, self.max_prompt_length = plan.cfg.max_completion_length, plan.cfg.max_prompt_length
         self._done_step = -1
 
     def on_train_begin(self, args, state, control, **kwargs):
@@ -42,7 +41,7 @@ class HeldOutEval(TrainerCallback):
             self.evaluate(step)
 
     def evaluate(self, step: int) -> dict | None:
-        if step == self._done_step or not self.items or self.trainer is None:
+        if step == self._done_step or not self.items:
             return None
         self._done_step = step
         start = time.perf_counter()

@@ -8,7 +8,7 @@ from trl import GRPOTrainer
 
 from nano_r1.rundir import RunDir
 from train.callbacks import GracefulStop, MetricsWriter, ProgressBar
-from train.rewards import completion_text
+from train.rewards import completion_text, trl_reward
 
 
 class RecordingGRPOTrainer(GRPOTrainer):
@@ -36,27 +36,24 @@ class RecordingGRPOTrainer(GRPOTrainer):
         super().log(logs, start_time)
 
 
-def make_trainer(cfg, backend, model, tokenizer, dataset, run: RunDir, reward_funcs, args, task, prompting,
-                 eval_items, eval_every: int):
+def make_trainer(plan, model, tokenizer, dataset):
+    """The backend's GRPOTrainer for `plan` (a train.resolve.ResolvedRun), with our callbacks; the held-out evaluation, which generates with the
+    trainer's own model and rollout engine, is added once the trainer exists."""
+    cfg, backend = plan.cfg, plan.backend
     peft_config = None
     if backend.peft_in_trainer:
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                                  target_modules=cfg.lora_target_modules, task_type="CAUSAL_LM")
     stopper = GracefulStop()
-    callbacks = [MetricsWriter(run), ProgressBar(), stopper]
-    held_out = None
-    if eval_items:
-        from train.evaluate import HeldOutEval
-
-        held_out = HeldOutEval(run, task, eval_items, prompting, eval_every,
-                               cfg.max_completion_length, cfg.max_prompt_length)
-        callbacks.insert(0, held_out)
-    trainer = backend.trainer_class()(model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset,
-                          processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, run=run,
-                          completions_every=cfg.completions_every, max_prompt_length=cfg.max_prompt_length,
-                          **backend.trainer_kwargs(cfg))
+    trainer = backend.trainer_class()(
+        model=model, reward_funcs=[trl_reward(r) for r in plan.rubric], args=plan.args, train_dataset=dataset,
+        processing_class=tokenizer, peft_config=peft_config, callbacks=[MetricsWriter(plan.run), ProgressBar(), stopper],
+        run=plan.run, completions_every=cfg.completions_every, max_prompt_length=cfg.max_prompt_length,
+        **backend.trainer_kwargs(cfg))
     for cb in (ProgressCallback, PrinterCallback):
         trainer.remove_callback(cb)
-    if held_out is not None:
-        held_out.trainer = trainer
+    if plan.eval_items:
+        from train.evaluate import HeldOutEval
+
+        trainer.add_callback(HeldOutEval(trainer, plan))
     return trainer, stopper
