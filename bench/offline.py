@@ -16,22 +16,15 @@ bench/gpu_results.sh drives it for the Qwen run of issue 26 (its header has the 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
 import sys
 from pathlib import Path
 
+from nano_r1.files import sha256
+
 PIECE_BYTES = 64_000_000  # a 64 MiB transfer with the repository's ~2.5 MB beside it
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pack(files_tsv: Path, out: Path, piece_bytes: int = PIECE_BYTES) -> list[Path]:

@@ -10,6 +10,7 @@ temporary file behind).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import threading
@@ -147,3 +148,12 @@ def read_json_object(path: Path, damaged: str, where: str = "") -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}{path}: expected a JSON object, got a {type(data).__name__}; {damaged}")
     return data
+
+
+def sha256(path: Path) -> str:
+    """The file's SHA-256, hex (read in 4 MiB chunks: model files are GBs)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()

