@@ -84,10 +84,15 @@ def make_trainer(cfg, backend, model, tokenizer, dataset, run: RunDir, reward_fu
         held_out = HeldOutEval(run, task, eval_items, prompting, eval_every,
                                cfg.max_completion_length, cfg.max_prompt_length)
         callbacks.insert(0, held_out)
-    trainer = backend.trainer_class()(model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset,
-                          processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, run=run,
-                          completions_every=cfg.completions_every, max_prompt_length=cfg.max_prompt_length,
-                          **backend.trainer_kwargs(cfg))
+    trainer_class = backend.trainer_class()
+    if cfg.dynamic_sampling:
+        from train.dynamic_sampling import with_dynamic_sampling
+
+        trainer_class = with_dynamic_sampling(trainer_class)
+    trainer = trainer_class(model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset,
+                            processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, run=run,
+                            completions_every=cfg.completions_every, max_prompt_length=cfg.max_prompt_length,
+                            **backend.trainer_kwargs(cfg))
     for cb in (ProgressCallback, PrinterCallback):
         trainer.remove_callback(cb)
     if held_out is not None:
