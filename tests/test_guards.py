@@ -98,8 +98,10 @@ def test_messages_name_what_to_change():
     (clip,) = scan(rows(**{"completions/clipped_ratio": [1.0] * 3}), Settings(max_completion_length=8))
     assert "--max-completion-length 8" in clip.message and "100%" in clip.message
     (flat,) = scan(rows(frac_reward_zero_std=[1.0] * 3), Settings(num_generations=8))
-    assert "--num-generations (now 8)" in flat.message and "--dynamic-sampling" not in flat.message
-    assert "\n" not in clip.message + flat.message
+    assert "try --dynamic-sampling, more --num-generations (now 8)" in flat.message
+    (on,) = scan(rows(frac_reward_zero_std=[1.0] * 3), Settings(num_generations=8, dynamic_sampling=True))
+    assert "try --dynamic-sampling" not in on.message and "dynamic_sampling/groups_kept" in on.message
+    assert "\n" not in clip.message + flat.message + on.message
 
 
 PERFECT = "<reasoning>\nWait, 2 + 2 = 4. Yes.\n</reasoning>\n<answer>\n4\n</answer>\n"
@@ -298,7 +300,7 @@ def test_answers_all_alike_say_zero_variance(tmp_path):
     metrics = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["frac_reward_zero_std"] for m in metrics] == [1.0, 1.0, 1.0]
     lines = warning_lines(stderr)
-    assert any(ln.startswith("warning: step 3: 100% of groups scored all alike") and "--num-generations" in ln
+    assert any(ln.startswith("warning: step 3: 100% of groups scored all alike") and "--dynamic-sampling" in ln
                for ln in lines), stderr[-3000:]
     assert [w["kind"] for w in summary["warnings"]] == ["zero_variance"]
     assert not math.isnan(metrics[-1]["reward"])

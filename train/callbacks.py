@@ -13,7 +13,7 @@ from nano_r1.rundir import RunDir
 
 # The keys TRL logs that the run folder keeps (prefix match), renamed to short stable names.
 KEEP = ("reward", "rewards/", "completions/", "kl", "learning_rate", "loss", "grad_norm", "entropy",
-        "clip_ratio", "frac_reward_zero_std", "step_time", "num_tokens")
+        "clip_ratio", "frac_reward_zero_std", "step_time", "num_tokens", "dynamic_sampling/")
 
 
 class MetricsWriter(TrainerCallback):

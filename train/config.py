@@ -76,6 +76,10 @@ class TrainConfig:
     loss_type: str = field(default="grpo", metadata={"help": "TRL loss_type; 'grpo' = per-sequence normalisation "
                                                      "(the seed's TRL era)"})
     scale_rewards: str = field(default="group", metadata={"help": "TRL scale_rewards: group, batch or none"})
+    dynamic_sampling: bool = field(default=False, metadata={"help": "DAPO's dynamic sampling: groups whose "
+                                   "completions all scored alike (no learning signal) are dropped and replaced by "
+                                   "new prompts, up to 4 sampling rounds a step (train/dynamic_sampling.py); "
+                                   "backends fast, trl and vllm, one process"})
     gradient_checkpointing: bool | None = field(default=None, metadata={"help": "default: on for CUDA"})
     fused_projections: bool | None = field(default=None, metadata={"help": "q/k/v and gate/up as one GEMM each in "
                                            "the fast backend's rollout copy; default: on for CUDA (false: the "
@@ -129,6 +133,10 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        from train.dynamic_sampling import refusal
+
+        if (why := refusal(self)) is not None:
+            raise ConfigError(why)
         if self.run_name is not None:
             check_run_name(self.run_name)
         if os.path.exists(self.output_dir) and not os.path.isdir(self.output_dir):

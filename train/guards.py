@@ -19,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from nano_r1.replyformat import ANSWER_OPEN, REASONING_OPEN
+from train.dynamic_sampling import DYNAMIC_SAMPLING_MAX_ROUNDS
 
 # Completions cut at --max-completion-length: "all or most" is this share (TRL's completions/clipped_ratio), for
 # this many logged steps in a row. A cut reply has no closing tags and no answer, so its rewards are 0.
@@ -72,10 +73,11 @@ class Settings:
     """The few run settings the messages name."""
     max_completion_length: int = 1024
     num_generations: int = 12
+    dynamic_sampling: bool = False
 
     @classmethod
     def of(cls, cfg) -> Settings:
-        return cls(cfg.max_completion_length, cfg.num_generations)
+        return cls(cfg.max_completion_length, cfg.num_generations, cfg.dynamic_sampling)
 
 
 def scan(rows: list[dict], settings: Settings = Settings()) -> list[RunWarning]:
@@ -116,8 +118,12 @@ def zero_variance(rows: list[dict], s: Settings = Settings()) -> RunWarning | No
     hit = first_run(series(rows, "frac_reward_zero_std"), lambda v: v >= ZERO_STD_SHARE, ZERO_STD_STEPS)
     if hit:
         step, values = hit
+        # frac_reward_zero_std is the step's own prompts' also under --dynamic-sampling (train/dynamic_sampling.py)
+        remedy = ("--dynamic-sampling replaces them where its extra rounds find groups that differ "
+                  f"(dynamic_sampling/groups_kept in metrics.jsonl), at up to {DYNAMIC_SAMPLING_MAX_ROUNDS}× the "
+                  "rollouts; try" if s.dynamic_sampling else "try --dynamic-sampling,")
         return RunWarning(step, "zero_variance", f"{_mean(values):.0%} of groups scored all alike over the last "
-                          f"{ZERO_STD_STEPS} steps: their advantage is 0, so there is no learning signal; try "
+                          f"{ZERO_STD_STEPS} steps: their advantage is 0, so there is no learning signal; {remedy} "
                           f"more --num-generations (now {s.num_generations}) or an easier dataset split")
     return None
 
