@@ -4,7 +4,8 @@
 
 The order itself (train/trainer.py EpochSeededSampler against TRL's RepeatSampler, instant), and two real tiny CPU
 runs on a training set of 2 prompts, so an epoch is 2 steps: 4 steps straight against 2 steps, a SIGKILL and
---resume, whose resume point is the epoch boundary — the same prompt at every step (~3 min)."""
+--resume, whose resume point is the epoch boundary — the same prompt at every step (~3 min); and a run killed
+after a warning, resumed: the warning once (~2 min)."""
 
 import json
 import os
@@ -68,3 +69,24 @@ def test_a_resumed_run_sees_the_prompts_an_uninterrupted_run_sees(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resuming from" in resumed.stderr and (run / "checkpoint-4").is_dir()
     assert prompt_per_step(run) == expected
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_a_warning_resumes_and_says_it_once(tmp_path):
+    """Every completion is cut at 8 tokens: `clipped` trips at step 3. Killed once it is said, the run resumes from
+    checkpoint 2 (which predates it: the warning is dropped with the replayed steps and said again when step 3
+    trips it again) or 4 (it is kept and not repeated): either way one warning, at step 3, in both files."""
+    out, run = tmp_path, tmp_path / "r"
+    args = (*TINY[:-1], "6", "--save-steps", "2")
+    proc = start_training(out, *args)
+    wait_for(lambda: (run / "warnings.jsonl").exists() and "clipped" in (run / "warnings.jsonl").read_text(), proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    resumed = run_cli("train", "--preset", "tiny", "--output-dir", str(out), "--run-name", "r", "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    kept = [json.loads(ln) for ln in (run / "warnings.jsonl").read_text().splitlines()]
+    assert [(w["step"], w["kind"]) for w in kept if w["kind"] == "clipped"] == [(3, "clipped")]
+    summary = json.loads((run / "summary.json").read_text())
+    assert [(w["step"], w["kind"]) for w in summary["warnings"] if w["kind"] == "clipped"] == [(3, "clipped")]
+    steps = [json.loads(ln)["step"] for ln in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]  # each step once: nothing replayed twice, nothing lost
