@@ -123,6 +123,7 @@ class TrainConfig:
              "--lora-dropout and --warmup-ratio must be in [0, 1), --weight-decay >= 0"),
             (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1, "--adam-beta1/2 must be in [0, 1)"),
             (self.beta >= 0 and self.max_grad_norm > 0, "--beta must be >= 0 and --max-grad-norm positive"),
+            (0 <= self.seed < 2**32, "--seed must be in [0, 2**32) (numpy's seed range; transformers seeds it)"),
             (self.fused_projections is None or self.backend in ("auto", "fast"),
              f"--fused-projections is a setting of the fast backend's rollouts, not of --backend {self.backend}"),
         ]
