@@ -157,11 +157,13 @@ def _unique_loader():
 
     class UniqueKeyLoader(yaml.SafeLoader):
         def construct_mapping(self, node, deep=False):
-            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and keys.count(key_node.value) > 1:
-                    raise yaml.constructor.ConstructorError(None, None, f"{key_node.value} is given twice",
-                                                            key_node.start_mark)
+            seen = set()
+            for key_node, _ in node.value:  # the line of the second one is named
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in seen:
+                        raise yaml.constructor.ConstructorError(None, None, f"{key_node.value} is given twice",
+                                                                key_node.start_mark)
+                    seen.add(key_node.value)
             return super().construct_mapping(node, deep)
 
     return UniqueKeyLoader

@@ -132,6 +132,8 @@ class TrainConfig:
                 raise ConfigError(message)
         if self.run_name is not None:
             check_run_name(self.run_name)
+        if self.data_dir and not os.path.isdir(os.path.expanduser(self.data_dir)):  # as eval says it
+            raise ConfigError(f"--data-dir {self.data_dir}: no such folder")
         if os.path.exists(self.output_dir) and not os.path.isdir(self.output_dir):
             raise ConfigError(f"--output-dir {self.output_dir}: is a file, not a folder")
 
