@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from nano_r1 import apikey
 from nano_r1.chat import system_prompt as resolve_system_prompt
 from nano_r1.cliargs import ConfigError, coerce
+from nano_r1.files import not_a_file
 from nano_r1.rundir import RunDir
 from nano_r1.tasks.base import Prompting
 
@@ -135,6 +136,8 @@ class EvalConfig:
             (self.timeout > 0 and self.retries >= 0, "--timeout must be positive and --retries >= 0"),
             (self.samples == 1 or self.temperature > 0, "--samples > 1 needs --temperature > 0 (greedy replies repeat)"),
             (self.cards >= 0, "--cards must be >= 0"),
+            (-2**63 <= self.seed and self.seed + self.samples <= 2**63,  # vLLM answers 400 to every request
+             "--seed must fit in 64 bits (sample k asks with seed + k)"),
         ]
         for ok, message in checks:
             if not ok:
@@ -204,6 +207,9 @@ class GradeConfig:
         if not self.input or not self.output:
             raise ConfigError("grade needs --input FILE.jsonl and --output FILE.jsonl")
         if not Path(self.input).is_file():
-            raise ConfigError(f"--input {self.input}: no such file")
+            raise ConfigError(f"--input {self.input}: {not_a_file(Path(self.input))}")
         if Path(self.output).is_dir():
             raise ConfigError(f"--output {self.output}: is a folder; give a file name (e.g. graded.jsonl)")
+        blocking = next((p for p in Path(self.output).parents if p.exists() and not p.is_dir()), None)
+        if blocking:  # mkdir would say only "File exists"
+            raise ConfigError(f"--output {self.output}: {blocking} is a file, not a folder")

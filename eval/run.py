@@ -135,6 +135,13 @@ def check_report_only(cfg: EvalConfig, requests: list[Request], store: Store) ->
 def main(cfg: EvalConfig) -> Path:
     # every file is read and checked before any server starts: suites, data, the system prompt, the --run
     suites = [get_task(name) for name in cfg.suite]
+    names = [s.name for s in suites]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice:  # their items would share item ids and one section of the report
+        given = [name for name, s in zip(cfg.suite, suites) if s.name == twice]
+        raise ConfigError(f"--suite lists {twice} twice" if len(set(given)) == 1 else
+                          f"--suite: {' and '.join(given)} are both named {twice!r} (a file suite is named after its "
+                          "file): rename one")
     for s in suites:
         s.load(cfg.data_dir)
     for model in cfg.models:

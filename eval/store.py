@@ -102,6 +102,8 @@ class Store:
         For a key stored more than once (two writers, or a retry of a failure) the first reply wins, and a
         reply always wins over a failure."""
         if not self.path.is_file():
+            if self.path.exists():  # a folder (or a device): "nothing stored" would be a lie, and every append fail
+                raise ConfigError(f"{self.path}: is not a file (the store must be one); move it away")
             return [], []
         chosen: dict[str, dict] = {}
         bad = []

@@ -32,7 +32,7 @@ def read_key_file(path: str, flag: str = "--api-key-file") -> str:
     p = Path(path).expanduser()
     where = f"{flag} {path}"
     if not p.is_file():
-        raise ConfigError(f"{where}: no such file (put the key on one line in it, readable only by you: chmod 600)")
+        raise ConfigError(f"{where}: {'is a folder, not a file' if p.is_dir() else 'no such file'} (put the key on one line in it, readable only by you: chmod 600)")
     try:
         if p.stat().st_size > MAX_KEY_FILE_BYTES:
             raise ConfigError(f"{where}: {p.stat().st_size} bytes is not a key file (expected one line)")

@@ -12,7 +12,7 @@ from pathlib import Path
 import prompts
 from nano_r1 import replyformat
 from nano_r1.cliargs import ConfigError
-from nano_r1.files import read_text
+from nano_r1.files import not_a_file, read_text
 from nano_r1.text import clean
 
 MAX_SYSTEM_PROMPT_CHARS = 100_000  # far above any prompt; a bigger "prompt" is a data file given by mistake
@@ -31,7 +31,7 @@ def system_prompt(spec: str | None = "default") -> str | None:
         return prompts.read("system.txt")
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise ConfigError(f"--system-prompt {spec}: no such file (use 'default', 'none' or a text file)")
+        raise ConfigError(f"--system-prompt {spec}: {not_a_file(path)} (use 'default', 'none' or a text file)")
     try:
         text = read_text(path)
     except ConfigError as e:
@@ -39,7 +39,10 @@ def system_prompt(spec: str | None = "default") -> str | None:
     if len(text) > MAX_SYSTEM_PROMPT_CHARS:
         raise ConfigError(f"--system-prompt {spec}: {len(text):,} characters is not a system prompt (the limit is "
                           f"{MAX_SYSTEM_PROMPT_CHARS:,}); wrong file?")
-    return clean(text).strip() or None
+    if not text.strip():  # an empty file would silently mean 'none'
+        raise ConfigError(f"--system-prompt {spec}: the file is empty; write the prompt in it, or pass "
+                          "--system-prompt none for no system prompt")
+    return clean(text).strip()
 
 
 def messages(question: str, system: str | None, one_shot: bool = False) -> list[dict]:

@@ -57,14 +57,14 @@ def coerce(value, tp, name: str = "value"):
                 return _str2bool(value)
             raise ValueError(f"expected true/false, got {value!r}")
         if base is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            if isinstance(value, (bool, list, dict)) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError(f"expected a whole number, got {value!r}")
             try:
                 return int(value) if not isinstance(value, str) else int(value.strip())
             except ValueError:
                 raise ValueError(f"expected a whole number, got {value!r}") from None
         if base is float:
-            if isinstance(value, bool):
+            if isinstance(value, (bool, list, dict)):
                 raise ValueError(f"expected a number, got {value!r}")
             try:
                 out = float(value)
@@ -89,6 +89,8 @@ def coerce(value, tp, name: str = "value"):
                 raise ValueError(f"expected text, got {value!r}")
             return str(value)
         return value
+    except ConfigError:
+        raise  # a list's item: already named
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{name}: {e}") from None
 
@@ -100,6 +102,16 @@ def _converter(tp, name: str):
         except ConfigError as e:
             raise argparse.ArgumentTypeError(str(e).split(": ", 1)[-1]) from None
     return conv
+
+
+class _StoreOnce(argparse._StoreAction):
+    """argparse's store, but a flag given twice (`--limit 2 ... --limit 5`) is an error, not "the last wins"."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if hasattr(namespace, self.dest):  # SUPPRESS default: set only by an earlier occurrence
+            parser.error(f"{option_string} is given twice ({getattr(namespace, self.dest)!r}, then {values!r}); "
+                         "give it once")
+        super().__call__(parser, namespace, values, option_string)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -114,9 +126,10 @@ def build_parser(cls, prog: str, description: str, presets: dict | None = None) 
     parser = OneLineParser(prog=prog, description=description,
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     if presets:
-        parser.add_argument("--preset", choices=sorted(presets), default=None,
+        parser.add_argument("--preset", choices=sorted(presets), default=argparse.SUPPRESS, action=_StoreOnce,
                             help="named recipe; flags override it")
-    parser.add_argument("--config", default=None, help="YAML file of field: value pairs; flags override it")
+    parser.add_argument("--config", default=argparse.SUPPRESS, action=_StoreOnce,
+                        help="YAML file of field: value pairs; flags override it")
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if not f.init or f.metadata.get("cli") is False:
@@ -124,7 +137,7 @@ def build_parser(cls, prog: str, description: str, presets: dict | None = None) 
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
-        kwargs = dict(dest=f.name, default=argparse.SUPPRESS, help=f.metadata.get("help", "") +
+        kwargs = dict(dest=f.name, default=argparse.SUPPRESS, action=_StoreOnce, help=f.metadata.get("help", "") +
                       f" (default: {default})")
         tp = _base_type(hints[f.name])
         if tp is bool:
@@ -138,14 +151,32 @@ def build_parser(cls, prog: str, description: str, presets: dict | None = None) 
     return parser
 
 
+def _unique_loader():
+    """yaml.SafeLoader, but a key given twice is an error (PyYAML keeps the last one without a word)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:  # the line of the second one is named
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in seen:
+                        raise yaml.constructor.ConstructorError(None, None, f"{key_node.value} is given twice",
+                                                                key_node.start_mark)
+                    seen.add(key_node.value)
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeyLoader
+
+
 def load_yaml(path: str) -> dict:
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(f"--config {path}: no such file")
+        raise ConfigError(f"--config {path}: {'is a folder, not a file' if p.is_dir() else 'no such file'}")
     import yaml  # only when asked for
 
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
+        data = yaml.load(p.read_text(encoding="utf-8-sig"), Loader=_unique_loader()) or {}
     except UnicodeDecodeError as e:
         raise ConfigError(f"--config {path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     except OSError as e:
@@ -156,6 +187,8 @@ def load_yaml(path: str) -> dict:
         raise ConfigError(f"--config {path}{at}: not valid YAML ({str(e).splitlines()[0]})") from None
     except RecursionError:
         raise ConfigError(f"--config {path}: nested too deeply to be a config") from None
+    except ValueError as e:  # PyYAML's int() of more than 4300 digits
+        raise ConfigError(f"--config {path}: not a usable config ({str(e).split(':')[0]})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"--config {path}: expected a mapping of field: value, got a {type(data).__name__}")
     odd = [k for k in data if not isinstance(k, str)]
@@ -173,6 +206,8 @@ def typed_yaml(cls, path: str) -> dict:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"--config {path}: unknown option(s) {', '.join(unknown)}; see --help")
+    if "preset" in data:  # it would only relabel the run: the preset's values come from --preset
+        raise ConfigError(f"--config {path}: preset: choose it with --preset NAME (the file's values go on top)")
     return {k: coerce(v, hints[k], f"--config {path}: {k}") for k, v in data.items()}
 
 
@@ -206,7 +241,7 @@ def parse_config(cls, argv=None, prog="", description="", presets: dict | None =
         values.update(presets[preset])
         if "preset" in {f.name for f in dataclasses.fields(cls)}:
             values["preset"] = preset
-    if ns.config:
+    if getattr(ns, "config", None):
         values.update(typed_yaml(cls, ns.config))
     field_names = {f.name for f in dataclasses.fields(cls)}
     values.update({k: v for k, v in vars(ns).items() if k in field_names})
@@ -234,6 +269,8 @@ def split_forwarded(argv: list[str], prefix: str | None, parser) -> tuple[dict, 
                 value, i = argv[i + 1], i + 1
             if not key.isidentifier():
                 parser.error(f"{arg}: not a field name")
+            if key in out:
+                parser.error(f"{prefix}{key} is given twice ({out[key]!r}, then {value!r}); give it once")
             out[key] = value
         else:
             rest.append(arg)

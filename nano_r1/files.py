@@ -82,7 +82,7 @@ def read_jsonl(path: Path) -> tuple[list[dict], int]:
             continue
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # torn, or an integer of more than 4300 digits
             bad += 1
             continue
         if isinstance(rec, dict):
@@ -115,10 +115,15 @@ def last_byte(path: Path) -> bytes:
         return f.read(1)
 
 
+def not_a_file(path: Path) -> str:
+    """Why `path` cannot be read as a file: a folder given by mistake is said so, not called missing."""
+    return "is a folder, not a file" if Path(path).is_dir() else "no such file"
+
+
 def read_text(path: Path) -> str:
-    """The whole file as text, or one ConfigError line: missing, unreadable, not UTF-8."""
+    """The whole file as text, or one ConfigError line: missing (or a folder), unreadable, not UTF-8."""
     if not path.is_file():
-        raise ConfigError(f"{path}: no such file")
+        raise ConfigError(f"{path}: {not_a_file(path)}")
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -143,6 +148,9 @@ def read_json_object(path: Path, damaged: str, where: str = "") -> dict:
         raise ConfigError(f"{where}{path}: not UTF-8 text (byte {e.start}); {damaged}") from None
     except json.JSONDecodeError as e:
         raise ConfigError(f"{where}{path}:{e.lineno}: not valid JSON ({e.msg}: column {e.colno}); {damaged}") from None
+    except (ValueError, RecursionError) as e:  # an integer of more than 4300 digits, or nesting too deep
+        raise ConfigError(f"{where}{path}: not a usable JSON file ({str(e).split(':')[0] or 'nested too deeply'}); "
+                          f"{damaged}") from None
     except OSError as e:
         raise ConfigError(f"{where}cannot read {path} ({e.strerror})") from None
     if not isinstance(data, dict):

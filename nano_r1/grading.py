@@ -18,13 +18,20 @@ from fractions import Fraction
 from nano_r1.cliargs import ConfigError
 from nano_r1.replyformat import answer_block
 
-# A number as people write it: optional sign, thousands commas, decimals ("-1,234.50", ".5").
-NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
+# A number as people write it: optional sign (also U+2212 '−', which typeset text and some models use), thousands
+# commas, decimals ("-1,234.50", ".5", "−5").
+NUMBER = re.compile(r"[-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-\u2212]?\.\d+")
+MINUS = "\u2212"
 GSM8K_REFERENCE = re.compile(r"####[ \t]*(.*?)\s*$", re.DOTALL)
 TOLERANCE = 1e-6
 FRACTION = re.compile(r"-?\d+\s*/\s*\d+")
 THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # '1,000' and '-12,345.5'; '1,2,3' is a list
-PLAIN = re.compile(r"-?\d+(?:\.\d+)?")
+PLAIN = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)  # ASCII digits only: a full-width '５' is rewritten as '5'
+
+
+def to_float(number: str) -> float:
+    """A NUMBER match as a float: '1,234' → 1234.0, '−5' → -5.0."""
+    return float(number.replace(",", "").replace(MINUS, "-"))
 
 
 def parse_number(text: str | None) -> float | None:
@@ -35,7 +42,7 @@ def parse_number(text: str | None) -> float | None:
     if not m:
         return None
     try:
-        return float(m.group(0).replace(",", ""))
+        return to_float(m.group(0))
     except ValueError:
         return None
 
@@ -44,7 +51,7 @@ def last_number(text: str | None) -> float | None:
     if not text:
         return None
     found = NUMBER.findall(text)
-    return float(found[-1].replace(",", "")) if found else None
+    return to_float(found[-1]) if found else None
 
 
 def strict_answer(text: str) -> float | None:
@@ -58,14 +65,14 @@ def flexible_answer(text: str) -> float | None:
 
 def reference_number(text, at: str, required: bool = False) -> str | None:
     """A reference's number as plain decimal text, the form every grader compares: '1,000', '1_000' and '1e3' →
-    '1000', '3/4' → '0.75', '-2.5', '$5' (GSM8K's currency sign) → '5'; plain decimals come back unchanged.
+    '1000', '3/4' → '0.75', '-2.5' (and '−2.5', U+2212), full-width '５' → '5', '$5' (GSM8K's currency sign) → '5'; plain decimals come back unchanged.
 
     A reference no grader could match is a ConfigError naming `at` (file:line): empty, nan or inf, too large for a
     float (1e400), a division by zero ('3/0'), or, when `required` (GSM8K), not a number at all ('red', the list
     '1,2,3'). Otherwise such text gives None: a LaTeX or list answer, left to math-verify. Numbers are read here,
     not by math-verify, whose parse reads '1e3' as 1 and '1,2,3' as 1.2.
     """
-    s = str(text).strip()
+    s = str(text).strip().replace(MINUS, "-")
     if not s:
         raise ConfigError(f"{at}: the reference is empty")
     s = re.sub(r"^([-+]?)\s*\$\s*", r"\1", s)

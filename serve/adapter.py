@@ -38,6 +38,8 @@ def resolve_adapter(spec: str) -> Adapter:
     given = Path(spec).expanduser()
     if not given.exists():
         raise ConfigError(f"--adapter {spec}: no such folder")
+    if not given.is_dir():  # e.g. its adapter_config.json: "no adapter_config.json in it" would mislead
+        raise ConfigError(f"--adapter {spec}: is a file; pass the folder that holds adapter_config.json")
     folder = next((f for f in (given, RunDir(given).adapter_path) if (f / "adapter_config.json").is_file()), None)
     if folder is None:
         raise ConfigError(f"--adapter {spec}: no adapter_config.json in it or in {spec}/adapter "

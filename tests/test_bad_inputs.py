@@ -105,7 +105,7 @@ CASES = [
     Case("--api-key-file of two lines", S + ["--api-key-file", "{W}/files/key-two"], "found 2 non-empty lines"),
     Case("$VLLM_API_KEY with a space", S, "$VLLM_API_KEY: the API key must be printable ASCII",
          env={"VLLM_API_KEY": "two words"}),
-    Case("--api-key on argv, bad port", S + ["--api-key", "k" * 20, "--port", "70000"], "not a port number"),
+    Case("--api-key on argv, bad port", ["serve", "--api-key", "k" * 20, "--port", "70000"], "not a port number"),
     Case("--api-key after `--`", S + ["--", "--api-key", "k"], "--api-key after `--` conflicts"),
     Case("adapter_config.json of random bytes", S + ["--adapter", "{W}/adapters/random"], "not UTF-8 text"),
     Case("adapter_config.json torn", S + ["--adapter", "{W}/adapters/torn"], "not valid JSON"),
@@ -202,6 +202,63 @@ CASES = [
     Case("--serve.max-model-len abc", ["eval", "--serve.max-model-len", "abc", "--output-dir", "{W}/results"],
          "--serve.max-model-len: expected a whole number"),
     Case("--serve.* with --base-url", E + ["--serve.dtype", "float32"], "with --base-url it starts none"),
+    # --- second probe (issue 28): data files ----------------------------------------------------------------------
+    Case("dataset with 'answer' given twice in a line", T + ["--dataset", "{W}/files/dupfield.jsonl"],
+         "dupfield.jsonl:2: the field 'answer' is given twice"),
+    Case("dataset is a folder", T + ["--dataset", "{W}/files/folder.jsonl"], "folder.jsonl: is a folder, not a file"),
+    Case("dataset answer '#### 1 000'", T + ["--dataset", "{W}/files/space.jsonl"],
+         "space.jsonl:1: the reference '1 000' is not a number"),
+    Case("dataset answer '#### 2 apples'", T + ["--dataset", "{W}/files/apples.jsonl"],
+         "apples.jsonl:1: the reference '2 apples' is not a number"),
+    Case("dataset empty file", T + ["--dataset", "{W}/files/zero.jsonl"], "zero.jsonl: no records"),
+    Case("train --data-dir is a file", T + ["--dataset", "gsm8k", "--data-dir", "{W}/files/plain.txt"],
+         "plain.txt: no such folder"),
+    Case("custom suite answer of 5000 digits", E + ["--suite", "{W}/files/bigint.jsonl"],
+         "bigint.jsonl:1: not a usable record (Exceeds the limit"),
+    Case("custom suite with a mistyped 'anwser'", E + ["--suite", "{W}/files/anwser.jsonl"], "cannot reach",
+         warning="warning: --suite {W}/files/anwser.jsonl:1: field(s) anwser are not read"),
+    Case("custom suite is a folder", E + ["--suite", "{W}/files/folder.jsonl"], "is a folder, not a file"),
+    Case("two suite files of one name", E + ["--suite", "{W}/files/dup.jsonl,{W}/grade/dup.jsonl"],
+         "are both named 'dup'"),
+    Case("a suite file named like a built-in", E + ["--suite", "reasoning,{W}/grade/reasoning.jsonl"],
+         "are both named 'reasoning'"),
+    Case("--suite reasoning,reasoning", E + ["--suite", "reasoning,reasoning"], "--suite lists reasoning twice"),
+    # --- second probe: config --------------------------------------------------------------------------------------
+    Case("a flag given twice", E + ["--limit", "5", "--suite", "reasoning"], "--limit is given twice (2, then 5)"),
+    Case("--config given twice", T + ["--config", "{W}/files/unknown.yaml", "--config", "{W}/files/lr.yaml"],
+         "--config is given twice"),
+    Case("--trl.KEY given twice", T + ["--trl.top_k", "5", "--trl.top_k=6"], "--trl.top_k is given twice"),
+    Case("serve --port given twice", S + ["--port", "8000"], "--port is given twice (0, then 8000)"),
+    Case("YAML key given twice", T + ["--config", "{W}/files/dupkey.yaml"], "dupkey.yaml:2: not valid YAML "
+         "(max_steps is given twice)"),
+    Case("YAML integer of 5000 digits", T + ["--config", "{W}/files/bigint.yaml"], "bigint.yaml: not a usable config"),
+    Case("YAML number field given a list", T + ["--config", "{W}/files/steps-list.yaml"],
+         "max_steps: expected a whole number, got [1, 2]"),
+    Case("YAML 'preset:'", T + ["--config", "{W}/files/preset.yaml"], "preset: choose it with --preset NAME"),
+    Case("YAML is a folder", T + ["--config", "{W}/files/folder.jsonl"], "is a folder, not a file"),
+    Case("system prompt file empty", T + ["--system-prompt", "{W}/files/zero.jsonl"], "the file is empty"),
+    Case("system prompt is a folder", E + ["--system-prompt", "{W}/files/folder.jsonl", "--suite", "reasoning"],
+         "is a folder, not a file"),
+    Case("train --seed -1", T + ["--seed", "-1"], "--seed must be in [0, 2**32)"),
+    Case("eval --seed 2**64", E + ["--seed", str(2**64), "--suite", "reasoning"], "--seed must fit in 64 bits"),
+    Case("eval --limit 0", E0[:-2] + ["--limit", "0", "--output-dir", "{W}/results"], "--limit must be positive"),
+    Case("eval --samples 0", E + ["--samples", "0"], "--samples must be at least 1"),
+    # --- second probe: run folders, stores, serve --------------------------------------------------------------
+    Case("--run whose config.json holds a 5000-digit number", E + ["--run", "{W}/runs/bigint", "--suite",
+                                                                   "reasoning"], "not a usable JSON file"),
+    Case("store.jsonl is a folder", E0 + ["--output-dir", "{W}/results-dir", "--suite", "reasoning"],
+         "results-dir/store.jsonl: is not a file"),
+    Case("store with a line of NUL bytes", E0 + ["--output-dir", "{W}/results-nul", "--suite", "reasoning"],
+         "cannot reach", warning="warning: {W}/results-nul/store.jsonl: 1 torn or incomplete line(s) (2)",
+         writes=("results-nul/store.quarantine.jsonl",)),
+    Case("grade --output under a file", ["eval", "grade", "--input", "{W}/grade/ok.jsonl", "--output",
+                                         "{W}/files/plain.txt/graded.jsonl"], "plain.txt is a file, not a folder"),
+    Case("serve --adapter is a file", S + ["--adapter", "{W}/adapters/torn/adapter_config.json"],
+         "is a file; pass the folder"),
+    Case("serve --adapter a run folder with an empty adapter/", S + ["--adapter", "{W}/runs/empty-adapter"],
+         "no adapter_config.json in it"),
+    Case("serve adapter tensors cut short", S + ["--adapter", "{W}/adapters/st-cut"], "truncated or padded"),
+    Case("serve --api-key-file a folder", S + ["--api-key-file", "{W}/files/folder.jsonl"], "is a folder, not a file"),
 ]
 
 
@@ -270,6 +327,18 @@ def build_world(world: Path) -> None:
     put("divzero.jsonl", '{"prompt": "1/2?", "answer": "0.5"}\n{"prompt": "3/0?", "answer": "3/0"}\n')
     put("dup.jsonl", '{"id": "a", "prompt": "x"}\n{"id": "b", "prompt": "y"}\n{"id": "a", "prompt": "z"}\n')
     put("empty.jsonl", "\n")
+    # second probe (issue 28)
+    put("dupfield.jsonl", '{"question": "q", "answer": "#### 4"}\n{"question": "q", "answer": "#### 2", "answer": "#### 3"}\n')
+    (files / "folder.jsonl").mkdir()
+    put("space.jsonl", '{"question": "q", "answer": "#### 1 000"}\n')
+    put("apples.jsonl", '{"question": "q", "answer": "#### 2 apples"}\n')
+    put("zero.jsonl", "")
+    put("bigint.jsonl", '{"prompt": "p", "answer": %s}\n' % ("9" * 5000))
+    put("anwser.jsonl", '{"prompt": "1+1?", "anwser": "2"}\n')
+    put("dupkey.yaml", "max_steps: 3\nmax_steps: 4\n")
+    put("bigint.yaml", "max_steps: %s\n" % ("9" * 5000))
+    put("steps-list.yaml", "max_steps: [1, 2]\n")
+    put("preset.yaml", "preset: nano-r1\n")
 
     (world / "victim").mkdir()
     (world / "victim" / "keep.txt").write_text("outside the run folder: must survive\n")
@@ -283,6 +352,9 @@ def build_world(world: Path) -> None:
     run_folder(runs / "typed", good | {"run_name": "typed", "lora_r": "sixteen"})
     run_folder(runs / "stray", good | {"run_name": "stray"}, checkpoint="checkpoint-9", state=False)
     run_folder(runs / "badprompt", good | {"run_name": "badprompt", "system_prompt_text": 5})
+    run_folder(runs / "bigint", b'{"lora_r": ' + b"9" * 5000 + b"}")
+    run_folder(runs / "empty-adapter", good | {"run_name": "empty-adapter"})
+    (runs / "empty-adapter" / "adapter").mkdir()
 
     models = world / "models"
     (models / "broken").mkdir(parents=True)
@@ -301,6 +373,7 @@ def build_world(world: Path) -> None:
     adapter(ads / "st-garbage", weights=struct.pack("<Q", 16) + rand[:16])
     noshape = json.dumps({"x.lora_A.weight": {"dtype": "F32", "data_offsets": [0, 0]}}).encode()
     adapter(ads / "st-noshape", weights=struct.pack("<Q", len(noshape)) + noshape)
+    adapter(ads / "st-cut", weights=safetensors(LORA)[:-100])  # the data ends early (a copy cut short)
 
     def data(name: str, files_: dict):
         (world / name).mkdir()
@@ -323,8 +396,14 @@ def build_world(world: Path) -> None:
         + '["a", "foreign", "line"]\n'
         + '{"key": "k4", "model": "base", "suite": "reas')  # torn by a kill
 
+    (world / "results-dir" / "store.jsonl").mkdir(parents=True)
+    (world / "results-nul").mkdir()
+    (world / "results-nul" / "store.jsonl").write_bytes(json.dumps(reply).encode() + b"\n\x00\x00\x00\x00\n")
+
     grade = world / "grade"
     grade.mkdir()
+    (grade / "dup.jsonl").write_text('{"prompt": "another suite named dup"}\n')
+    (grade / "reasoning.jsonl").write_text('{"prompt": "a file suite named like a built-in"}\n')
     (grade / "ok.jsonl").write_text('{"completion": "I cannot help with that."}\n')
     (grade / "torn.jsonl").write_text('{"completion": "fine"}\n{"completion": "half a re')
     (grade / "number.jsonl").write_text('{"completion": 42}\n')

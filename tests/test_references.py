@@ -19,13 +19,16 @@ from nano_r1.tasks.math import GSM8K, GSM8KFile
 
 # reference as written → as graded (GSM8K, custom suites and regrade alike)
 ACCEPTED = [("42", "42"), ("1,000", "1000"), ("1_000", "1000"), ("1e3", "1000"), ("3/4", "0.75"), ("-2.5", "-2.5"),
-            ("$5", "5"), ("-$1,234.50", "-1234.50"), ("+7", "7"), ("1e-7", "0.0000001"), ("007", "007")]
+            ("$5", "5"), ("-$1,234.50", "-1234.50"), ("+7", "7"), ("1e-7", "0.0000001"), ("007", "007"),
+            # typeset text: U+2212 minus and full-width digits (second probe, issue 28)
+            ("\u22125", "-5"), ("\u22123/4", "-0.75"), ("\uff15", "5"), ("\uff11,\uff10\uff10\uff10", "1000")]
 # reference → the part of the one error line after 'file:line: '
 REFUSED = [("nan", "the reference 'nan' is not a finite number"), ("-inf", "is not a finite number"),
            ("1e400", "the reference '1e400' is too large for a float"), ("3/0", "the reference '3/0' divides by zero"),
            ("1" + "0" * 400 + "/1", "is too large for a float")]
 NOT_NUMBERS = [("red", "the reference 'red' is not a number"), ("1,2,3", "the reference '1,2,3' is not a number"),
-               ("12,34", "is not a number"), ("\\frac{1}{2}", "is not a number")]
+               ("12,34", "is not a number"), ("\\frac{1}{2}", "is not a number"),
+               ("1 000", "the reference '1 000' is not a number"), ("2 apples", "the reference '2 apples' is not")]
 
 
 def gsm8k_file(tmp_path, refs: list[str]):
@@ -90,6 +93,14 @@ def test_refused_by_custom_suites_and_math_regrade(tmp_path, ref, message):
     assert one_line(e).startswith(f"--suite {path}:2: ") and message in str(e.value)
     with pytest.raises(ConfigError, match=f"in.jsonl:2: .*{message.split()[-1]}"):
         regrade(tmp_path, "math", ["4", ref])
+
+
+def test_a_reply_with_a_typeset_minus_is_read_as_negative():
+    """'−5' (U+2212) in a reply is -5 for the strict and the flexible view; it used to be read as +5."""
+    for reply in ("<answer>\u22125</answer>", "so it is \u22125 degrees"):
+        verdict = grade_math(reply, "-5")
+        assert verdict["correct_flexible"] and verdict["correct"] == reply.startswith("<answer>")
+    assert not grade_math("<answer>\u22125</answer>", "5")["correct"]
 
 
 def test_json_nan_and_overflow_answers_are_refused(tmp_path):

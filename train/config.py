@@ -127,6 +127,7 @@ class TrainConfig:
              "--lora-dropout and --warmup-ratio must be in [0, 1), --weight-decay >= 0"),
             (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1, "--adam-beta1/2 must be in [0, 1)"),
             (self.beta >= 0 and self.max_grad_norm > 0, "--beta must be >= 0 and --max-grad-norm positive"),
+            (0 <= self.seed < 2**32, "--seed must be in [0, 2**32) (numpy's seed range; transformers seeds it)"),
             (self.fused_projections is None or self.backend in ("auto", "fast"),
              f"--fused-projections is a setting of the fast backend's rollouts, not of --backend {self.backend}"),
         ]
@@ -139,6 +140,8 @@ class TrainConfig:
             raise ConfigError(why)
         if self.run_name is not None:
             check_run_name(self.run_name)
+        if self.data_dir and not os.path.isdir(os.path.expanduser(self.data_dir)):  # as eval says it
+            raise ConfigError(f"--data-dir {self.data_dir}: no such folder")
         if os.path.exists(self.output_dir) and not os.path.isdir(self.output_dir):
             raise ConfigError(f"--output-dir {self.output_dir}: is a file, not a folder")
 

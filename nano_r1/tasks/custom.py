@@ -1,6 +1,7 @@
 """A suite from a JSONL file: `python -m eval --suite path/to/probes.jsonl`.
 
-Each line: {"prompt": "...", "id": "optional", "answer": "optional"}. Either every line has an answer (graded as
+Each line: {"prompt": "...", "id": "optional", "answer": "optional"}; other fields are named in a warning (a
+mistyped "anwser" would otherwise make a math suite a refusal suite without a word). Either every line has an answer (graded as
 math: strict <answer> and flexible, math-verify for LaTeX or a list like "1,2,3") or none has (the refusal
 grader); a mix is an error. A numeric answer is read like GSM8K's ("$1,000", "3/4"); nan, inf, 1e400 or "3/0" is
 an error naming the line (nano_r1.grading.reference_number).
@@ -9,6 +10,7 @@ The suite is named after the file; its version is a hash of the file, so editing
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from nano_r1.grading import grade_math, reference_number
@@ -17,12 +19,15 @@ from nano_r1.tasks.math import MATH_METRICS
 from nano_r1.tasks.safety import refusal_score
 from nano_r1.tasks.sources import read_jsonl
 from nano_r1.cliargs import ConfigError
+from nano_r1.files import not_a_file
+
+FIELDS = ("prompt", "id", "answer")
 
 
 class FileSuite(Task):
     def __init__(self, path: Path):
         if not path.is_file():
-            raise ConfigError(f"--suite {path}: no such file")
+            raise ConfigError(f"--suite {path}: {not_a_file(path)}")
         self.path = path
         self.rows = read_jsonl(path, ("prompt",))
         self.name = path.stem
@@ -32,6 +37,11 @@ class FileSuite(Task):
                 if r.get(key) is not None and (isinstance(r[key], bool) or not isinstance(r[key], types)):
                     raise ConfigError(f"--suite {self.rows.where(i)}: '{key}' must be text or a number, got "
                                       f"{type(r[key]).__name__}")
+        other = sorted({k for r in self.rows for k in r} - set(FIELDS))
+        if other:  # 'anwser' or 'reference' would turn a math suite into a refusal suite without a word: say so
+            first = self.rows.where(next(i for i, r in enumerate(self.rows) if set(r) - set(FIELDS)))
+            print(f"warning: --suite {first}: field(s) {', '.join(other)} are not read (a line has 'prompt', and "
+                  "optionally 'id' and 'answer')", file=sys.stderr)
         answered = [r.get("answer") is not None and bool(str(r["answer"]).strip()) for r in self.rows]
         if any(answered) and not all(answered):  # the grading mode is declared by the file, never guessed per row
             missing = self.rows.where(answered.index(False))

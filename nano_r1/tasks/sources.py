@@ -17,6 +17,19 @@ from nano_r1.files import read_text
 from nano_r1.text import clean, clean_value
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def unique_keys(pairs: list) -> dict:
+    """json.loads keeps the last of two equal keys without a word: {"answer": "#### 2", "answer": "#### 3"}."""
+    keys = [k for k, _ in pairs]
+    for k in keys:
+        if keys.count(k) > 1:
+            raise DuplicateKey(k)
+    return dict(pairs)
+
+
 class Records(list):
     """Rows of a file, with the line number of each (`where(i)`), so later checks can name the line too."""
 
@@ -40,12 +53,16 @@ def read_jsonl(path: Path, required: tuple[str, ...], allow_empty: bool = False)
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            rec = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as e:
             raise ConfigError(f"{path}:{lineno}: not valid JSON ({e.msg}: column {e.colno}); each line must be "
                               "one complete JSON object") from None
+        except DuplicateKey as e:
+            raise ConfigError(f"{path}:{lineno}: the field {e.args[0]!r} is given twice; keep one") from None
         except RecursionError:
             raise ConfigError(f"{path}:{lineno}: nested too deeply to be a record") from None
+        except ValueError as e:  # an integer of more than 4300 digits (Python's limit)
+            raise ConfigError(f"{path}:{lineno}: not a usable record ({str(e).split(':')[0]})") from None
         if not isinstance(rec, dict):
             raise ConfigError(f"{path}:{lineno}: expected a JSON object {{...}}, got a {type(rec).__name__}")
         wrong = [k for k in required if k in rec and not isinstance(rec[k], str)]
