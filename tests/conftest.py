@@ -21,6 +21,17 @@ def run_cli(*args: str, timeout: int = 900, env: dict | None = None, cwd: Path |
                           cwd=str(cwd or REPO), env={**os.environ, **(env or {})})
 
 
+@pytest.fixture(autouse=True)
+def environment_unchanged():
+    """Each test leaves os.environ as it found it. Tests that build a trainer in-process import TRL, which sets
+    VLLM_LOGGING_LEVEL=ERROR in os.environ (trl/_compat.py); every later test's vLLM child inherited it and its log
+    lost vLLM's own lines (the arguments it took, its progress)."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     if not (SHARED_DATA / "gsm8k_train.jsonl").is_file():
